@@ -1,0 +1,231 @@
+/* weft plugin ABI: negotiation, plugin info, probing and the plugin's
+ * function table. This is the contract between libweft (the host) and a
+ * backend plugin (a shared object). Specified in docs/abi.md, ABI 1.1.
+ *
+ * Life of a plugin, as the host drives it:
+ *   1. dlopen(RTLD_NOW | RTLD_LOCAL); look up WEFT_PLUGIN_ENTRY_SYMBOL.
+ *   2. Negotiate: the only call made before versions agree. The host offers
+ *      the range of versions it speaks; the plugin answers with the version it
+ *      will use and its function table, or refuses with a reason.
+ *   3. probe(): cheap and side-effect free. Says whether the plugin can run on
+ *      this machine (CPU features present and enabled by the OS, vendor
+ *      library and driver present) and how many devices it would expose.
+ *   4. For the variant chosen within its family: instance_create(), then
+ *      device_count()/device_query_caps() to populate the registry.
+ *   5. device_open() when a device is first used; buffers, op queries and
+ *      segment submission on the open device.
+ *   6. device_close(), instance_destroy() (joins every thread the plugin
+ *      started), then dlclose().
+ *
+ * Threading contract:
+ *   - negotiate, probe and instance_create/destroy are called from one thread
+ *     at a time per plugin.
+ *   - Calls on one open device are serialised by the host; calls on different
+ *     devices may run concurrently on different threads.
+ *   - A plugin may run work on its own threads after segment_submit returns
+ *     (WEFT_DEVICE_FLAG_ASYNC) and signals the event from any thread.
+ *   - Host services may be called from any thread.
+ *
+ * Memory contract: what the plugin allocates, the plugin frees; strings in
+ * weft_plugin_info_t live as long as the plugin is loaded; every struct the host
+ * passes in lives only for the duration of the call. */
+#ifndef WEFT_ABI_PLUGIN_H_
+#define WEFT_ABI_PLUGIN_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/abi/device.h"
+#include "weft/abi/dtype.h"
+#include "weft/abi/ext.h"
+#include "weft/abi/graph.h"
+#include "weft/abi/host.h"
+#include "weft/abi/op.h"
+#include "weft/abi/status.h"
+#include "weft/abi/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define WEFT_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define WEFT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* The one symbol every plugin exports. */
+#define WEFT_PLUGIN_ENTRY_SYMBOL "weft_plugin_negotiate"
+
+#define WEFT_REASON_CAP 256
+
+typedef struct weft_plugin_interface_t weft_plugin_interface_t;
+
+/* The negotiation record. Its layout is frozen across every ABI major so that
+ * hosts and plugins of any version can talk long enough to disagree politely.
+ * The host fills the first four members and zeroes the rest. */
+typedef struct weft_negotiation_t {
+  uint32_t struct_size;      /* host: sizeof(weft_negotiation_t)             */
+  uint32_t host_version;     /* host: the highest ABI version it speaks      */
+  uint32_t host_min_version; /* host: the lowest ABI version it accepts      */
+  uint32_t plugin_version;   /* plugin: the version it will use              */
+  const weft_plugin_interface_t* plugin; /* plugin: its table (static)      */
+  char refusal[WEFT_REASON_CAP]; /* plugin: why it refuses, NUL-terminated   */
+} weft_negotiation_t;
+
+/* Returns 0 to accept (plugin_version and plugin set), non-zero to refuse
+ * (refusal set). Must not allocate, start threads or touch vendor libraries. */
+typedef int32_t (*weft_plugin_negotiate_fn)(weft_negotiation_t* negotiation);
+
+/* Static description of a plugin; strings live while the plugin is loaded. */
+typedef struct weft_plugin_info_t {
+  uint32_t struct_size;
+  uint32_t abi_version;     /* WEFT_ABI_VERSION the plugin was built against */
+  const char* name;         /* unique: "cpu-avx2", "vulkan", "cuda-12"       */
+  const char* family;       /* variants of one family share it: "cpu"        */
+  const char* version;      /* the plugin's own version: "1.0.0"             */
+  const char* description;  /* one line for people                           */
+  const char* built_for;    /* ISA / GPU architectures: "x86-64 avx2 fma f16c" */
+  const char* min_driver;   /* minimum driver or runtime, "" when none       */
+  int32_t variant_score;    /* rank within the family; highest available wins */
+  uint32_t reserved0;
+} weft_plugin_info_t;
+
+/* Filled by probe() into host storage (host sets struct_size, zeroes the rest). */
+typedef struct weft_probe_result_t {
+  uint32_t struct_size;
+  uint32_t available;     /* 1: usable on this machine; 0: see reason       */
+  uint32_t device_count;  /* devices an instance would expose               */
+  int32_t variant_score;  /* refines info->variant_score; 0 keeps it        */
+  char reason[WEFT_REASON_CAP]; /* when unavailable, what a person can act on:
+                                   "libcuda.so.1 not found", "CPU lacks AVX2
+                                   (OS has not enabled YMM state)" */
+} weft_probe_result_t;
+
+/* Answer of op_query (host sets struct_size, zeroes the rest). */
+typedef struct weft_op_support_t {
+  uint32_t struct_size;
+  uint32_t supported;     /* 1 or 0 */
+  char reason[WEFT_REASON_CAP]; /* when unsupported: "mul_mat: q6_K weights not implemented" */
+} weft_op_support_t;
+
+typedef struct weft_plugin_instance_s weft_plugin_instance_t;
+typedef struct weft_plugin_device_s weft_plugin_device_t;
+
+/* The plugin's function table. Grows only at the end; the host calls a member
+ * only if it lies inside struct_size and is non-NULL. Unless stated, functions
+ * return WEFT_OK or a status the host then owns. */
+struct weft_plugin_interface_t {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  const weft_plugin_info_t* info;
+
+  /* ---- ABI 1.0 ---- */
+
+  /* Cheap, side-effect free: no lasting allocations, threads or contexts. A
+   * plugin that cannot run here returns WEFT_OK with available = 0 and a
+   * reason; an error status means the probe itself failed. */
+  weft_status_t (*probe)(const weft_host_services_t* host,
+                         weft_probe_result_t* out_result);
+
+  /* Creates the plugin's state; `host` stays valid until instance_destroy. */
+  weft_status_t (*instance_create)(const weft_host_services_t* host,
+                                   weft_plugin_instance_t** out_instance);
+  /* Joins every thread and frees everything; NULL is a no-op. */
+  void (*instance_destroy)(weft_plugin_instance_t* instance);
+
+  uint32_t (*device_count)(weft_plugin_instance_t* instance);
+  weft_status_t (*device_query_caps)(weft_plugin_instance_t* instance,
+                                     uint32_t index,
+                                     weft_device_caps_t* inout_caps);
+  weft_status_t (*device_open)(weft_plugin_instance_t* instance, uint32_t index,
+                               weft_plugin_device_t** out_device);
+  /* Waits for outstanding work, frees remaining buffers; NULL is a no-op. */
+  void (*device_close)(weft_plugin_device_t* device);
+
+  weft_status_t (*buffer_allocate)(weft_plugin_device_t* device,
+                                   const weft_buffer_params_t* params,
+                                   weft_plugin_buffer_t** out_buffer);
+  void (*buffer_free)(weft_plugin_device_t* device,
+                      weft_plugin_buffer_t* buffer);
+  /* WEFT_STATUS_UNSUPPORTED when the buffer is not host-visible. */
+  weft_status_t (*buffer_map)(weft_plugin_device_t* device,
+                              weft_plugin_buffer_t* buffer, void** out_ptr);
+  void (*buffer_unmap)(weft_plugin_device_t* device,
+                       weft_plugin_buffer_t* buffer);
+  /* Blocking transfers; ranges are checked by the host and again by the
+   * plugin (WEFT_STATUS_OUT_OF_RANGE). */
+  weft_status_t (*buffer_upload)(weft_plugin_device_t* device,
+                                 weft_plugin_buffer_t* buffer, uint64_t offset,
+                                 const void* src, uint64_t size);
+  weft_status_t (*buffer_download)(weft_plugin_device_t* device,
+                                   weft_plugin_buffer_t* buffer,
+                                   uint64_t offset, void* dst, uint64_t size);
+  weft_status_t (*buffer_copy)(weft_plugin_device_t* device,
+                               weft_plugin_buffer_t* src, uint64_t src_offset,
+                               weft_plugin_buffer_t* dst, uint64_t dst_offset,
+                               uint64_t size);
+  /* Repeats pattern (1, 2 or 4 bytes) over [offset, offset + size). */
+  weft_status_t (*buffer_fill)(weft_plugin_device_t* device,
+                               weft_plugin_buffer_t* buffer, uint64_t offset,
+                               uint64_t size, const void* pattern,
+                               uint32_t pattern_size);
+
+  /* Can this device run `node` with exactly these tensor descriptors? Tensor
+   * buffers may be NULL during the query. */
+  weft_status_t (*op_query)(weft_plugin_device_t* device,
+                            const weft_node_t* node,
+                            const weft_tensor_desc_t* const* tensors,
+                            uint32_t tensor_count,
+                            weft_op_support_t* out_support);
+
+  /* Runs a segment after every event in waits is signalled, then signals
+   * `signal` (may be NULL) with the outcome. May return before the work is
+   * done if the device is WEFT_DEVICE_FLAG_ASYNC. An error return means the
+   * segment was not started; the plugin then does not signal. */
+  weft_status_t (*segment_submit)(weft_plugin_device_t* device,
+                                  const weft_segment_t* segment,
+                                  weft_event_t* const* waits,
+                                  uint32_t wait_count, weft_event_t* signal);
+
+  /* Blocks until all submitted work on the device is done. */
+  weft_status_t (*synchronize)(weft_plugin_device_t* device);
+
+  /* ---- ABI 1.1 ---- */
+
+  /* Current free and total bytes; fresher than device_query_caps. */
+  weft_status_t (*device_memory_query)(weft_plugin_device_t* device,
+                                       uint64_t* out_free,
+                                       uint64_t* out_total);
+};
+
+/* Every plugin defines exactly this function:
+ *   WEFT_PLUGIN_EXPORT int32_t weft_plugin_negotiate(weft_negotiation_t* n);
+ */
+WEFT_PLUGIN_EXPORT int32_t weft_plugin_negotiate(weft_negotiation_t* negotiation);
+
+/* Helper for plugins: the usual negotiation. Accepts any host whose major is
+ * ours and that speaks at least ABI 1.0; answers with min(host, ours). */
+static inline int32_t weft_plugin_negotiate_default(
+    weft_negotiation_t* negotiation, const weft_plugin_interface_t* table) {
+  const uint32_t ours = WEFT_ABI_VERSION;
+  uint32_t host = negotiation->host_version;
+  if (WEFT_ABI_VERSION_MAJOR_OF(host) != WEFT_ABI_VERSION_MAJOR_OF(ours)) {
+    const char* text = "host speaks another ABI major";
+    size_t i = 0;
+    for (; text[i] != '\0' && i + 1 < sizeof(negotiation->refusal); ++i) {
+      negotiation->refusal[i] = text[i];
+    }
+    negotiation->refusal[i] = '\0';
+    return 1;
+  }
+  negotiation->plugin_version = host < ours ? host : ours;
+  negotiation->plugin = table;
+  return 0;
+}
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif /* WEFT_ABI_PLUGIN_H_ */

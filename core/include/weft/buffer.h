@@ -1,0 +1,55 @@
+/* weft buffers: device memory, owned by the application, allocated through
+ * the device's plugin.
+ *
+ * Thread safety: one buffer must not be used from two threads at once; the
+ * runtime serialises calls to one device. Errors name the buffer's device and
+ * the offending values. */
+#ifndef WEFT_BUFFER_H_
+#define WEFT_BUFFER_H_
+
+#include <stdint.h>
+
+#include "weft/abi/device.h"
+#include "weft/export.h"
+#include "weft/runtime.h"
+#include "weft/status.h"
+
+WEFT_EXTERN_C_BEGIN
+
+typedef struct weft_buffer_s weft_buffer_t;
+
+/* Allocates `size` bytes (> 0) of `memory_type` on `device`, opening the device
+ * on first use. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY / RESOURCE_EXHAUSTED
+ * (device memory), UNAVAILABLE (device failed to open). */
+WEFT_API weft_status_t weft_buffer_create(weft_device_t* device,
+                                          weft_memory_type_t memory_type,
+                                          uint64_t size,
+                                          weft_buffer_t** out_buffer);
+/* NULL is a no-op. */
+WEFT_API void weft_buffer_destroy(weft_buffer_t* buffer);
+
+WEFT_API uint64_t weft_buffer_size(const weft_buffer_t* buffer);
+WEFT_API weft_device_t* weft_buffer_device(const weft_buffer_t* buffer);
+
+/* Blocking copies between host memory and the buffer. OUT_OF_RANGE when
+ * [offset, offset + size) is not inside the buffer. */
+WEFT_API weft_status_t weft_buffer_write(weft_buffer_t* buffer, uint64_t offset,
+                                         const void* src, uint64_t size);
+WEFT_API weft_status_t weft_buffer_read(weft_buffer_t* buffer, uint64_t offset,
+                                        void* dst, uint64_t size);
+/* Repeats a 1-, 2- or 4-byte pattern. */
+WEFT_API weft_status_t weft_buffer_fill(weft_buffer_t* buffer, uint64_t offset,
+                                        uint64_t size, const void* pattern,
+                                        uint32_t pattern_size);
+/* Copies between two buffers of the same device. */
+WEFT_API weft_status_t weft_buffer_copy(weft_buffer_t* src, uint64_t src_offset,
+                                        weft_buffer_t* dst, uint64_t dst_offset,
+                                        uint64_t size);
+/* Maps a host-visible buffer. UNSUPPORTED for device-local memory the host
+ * cannot see. The pointer is valid until weft_buffer_unmap. */
+WEFT_API weft_status_t weft_buffer_map(weft_buffer_t* buffer, void** out_ptr);
+WEFT_API void weft_buffer_unmap(weft_buffer_t* buffer);
+
+WEFT_EXTERN_C_END
+
+#endif /* WEFT_BUFFER_H_ */

@@ -1,0 +1,11 @@
+/* libweft: the host API in one include. */
+#ifndef WEFT_H_
+#define WEFT_H_
+
+#include "weft/allocator.h"
+#include "weft/buffer.h"
+#include "weft/log.h"
+#include "weft/runtime.h"
+#include "weft/status.h"
+
+#endif /* WEFT_H_ */

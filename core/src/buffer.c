@@ -1,0 +1,263 @@
+/* Buffers: application-owned handles to memory a plugin allocated. Ranges are
+ * checked here, before the plugin sees them. */
+#include "weft/buffer.h"
+
+#include <string.h>
+
+#include "device.h"
+#include "runtime_impl.h"
+#include "util.h"
+
+struct weft_buffer_s {
+  weft_device_t* device;
+  weft_plugin_buffer_t* handle;
+  uint64_t size;
+  uint32_t memory_type;
+  uint32_t mapped;
+};
+
+static weft_status_t weft_buffer_check_range(const weft_buffer_t* buffer,
+                                             const char* what, uint64_t offset,
+                                             uint64_t size) {
+  if (offset > buffer->size || size > buffer->size - offset) {
+    return weft_status_make(WEFT_STATUS_OUT_OF_RANGE,
+                            "%s on device %s: range [%llu, %llu + %llu) is outside the "
+                            "buffer of %llu bytes",
+                            what, buffer->device->id, (unsigned long long)offset,
+                            (unsigned long long)offset, (unsigned long long)size,
+                            (unsigned long long)buffer->size);
+  }
+  return WEFT_OK;
+}
+
+/* A buffer outlives nothing: once its device's plugin is unloaded, every use
+ * is refused rather than reaching freed plugin state. Caller holds the lock. */
+static weft_status_t weft_buffer_device_ready(const weft_buffer_t* buffer) {
+  if (!buffer->device->opened) {
+    return weft_status_make(WEFT_STATUS_FAILED_PRECONDITION,
+                            "device %s is closed (its plugin was unloaded)",
+                            buffer->device->id);
+  }
+  return WEFT_OK;
+}
+
+weft_status_t weft_buffer_create(weft_device_t* device, weft_memory_type_t memory_type,
+                                 uint64_t size, weft_buffer_t** out_buffer) {
+  if (out_buffer) *out_buffer = NULL;
+  if (!device || !out_buffer) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_create: device and out_buffer must not be NULL");
+  }
+  if (size == 0) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_create on device %s: size is 0", device->id);
+  }
+  if (memory_type != WEFT_MEMORY_TYPE_DEVICE_LOCAL &&
+      memory_type != WEFT_MEMORY_TYPE_HOST_VISIBLE) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_create on device %s: unknown memory type %d",
+                            device->id, (int)memory_type);
+  }
+  if (device->caps.memory_total != 0 && size > device->caps.memory_total) {
+    return weft_status_make(WEFT_STATUS_RESOURCE_EXHAUSTED,
+                            "weft_buffer_create on device %s: %llu bytes requested, the "
+                            "device has %llu",
+                            device->id, (unsigned long long)size,
+                            (unsigned long long)device->caps.memory_total);
+  }
+  weft_allocator_t allocator = device->runtime->allocator;
+  weft_buffer_t* buffer = NULL;
+  WEFT_RETURN_IF_ERROR(weft__alloc(allocator, sizeof(*buffer), "a buffer", (void**)&buffer));
+  buffer->device = device;
+  buffer->size = size;
+  buffer->memory_type = (uint32_t)memory_type;
+
+  weft_buffer_params_t params;
+  memset(&params, 0, sizeof(params));
+  params.struct_size = (uint32_t)sizeof(params);
+  params.memory_type = (uint32_t)memory_type;
+  params.size = size;
+  pthread_mutex_lock(&device->lock);
+  weft_status_t status = weft__device_ensure_open_locked(device);
+  if (status == WEFT_OK) {
+    status = device->plugin->table.buffer_allocate(device->opened, &params, &buffer->handle);
+    if (status != WEFT_OK) {
+      status = weft_status_annotate(status, "device %s: allocating %llu bytes", device->id,
+                                    (unsigned long long)size);
+    } else if (!buffer->handle) {
+      status = weft_status_make(WEFT_STATUS_INTERNAL,
+                                "device %s: buffer_allocate returned OK without a buffer",
+                                device->id);
+    } else {
+      device->live_buffers++;
+    }
+  }
+  pthread_mutex_unlock(&device->lock);
+  if (status != WEFT_OK) {
+    weft__free(allocator, buffer);
+    return status;
+  }
+  *out_buffer = buffer;
+  return WEFT_OK;
+}
+
+void weft_buffer_destroy(weft_buffer_t* buffer) {
+  if (!buffer) return;
+  weft_device_t* device = buffer->device;
+  pthread_mutex_lock(&device->lock);
+  if (device->opened) {
+    if (buffer->mapped && device->plugin->table.buffer_unmap) {
+      device->plugin->table.buffer_unmap(device->opened, buffer->handle);
+    }
+    device->plugin->table.buffer_free(device->opened, buffer->handle);
+  }
+  if (device->live_buffers > 0) device->live_buffers--;
+  pthread_mutex_unlock(&device->lock);
+  weft__free(device->runtime->allocator, buffer);
+}
+
+uint64_t weft_buffer_size(const weft_buffer_t* buffer) { return buffer ? buffer->size : 0; }
+
+weft_device_t* weft_buffer_device(const weft_buffer_t* buffer) {
+  return buffer ? buffer->device : NULL;
+}
+
+weft_status_t weft_buffer_write(weft_buffer_t* buffer, uint64_t offset, const void* src,
+                                uint64_t size) {
+  if (!buffer || (!src && size)) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_write: buffer and src must not be NULL");
+  }
+  WEFT_RETURN_IF_ERROR(weft_buffer_check_range(buffer, "weft_buffer_write", offset, size));
+  if (size == 0) return WEFT_OK;
+  weft_device_t* device = buffer->device;
+  pthread_mutex_lock(&device->lock);
+  weft_status_t status = weft_buffer_device_ready(buffer);
+  if (status == WEFT_OK) {
+    status = device->plugin->table.buffer_upload(device->opened, buffer->handle, offset,
+                                                 src, size);
+  }
+  pthread_mutex_unlock(&device->lock);
+  return weft_status_annotate(status, "device %s: write", device->id);
+}
+
+weft_status_t weft_buffer_read(weft_buffer_t* buffer, uint64_t offset, void* dst,
+                               uint64_t size) {
+  if (!buffer || (!dst && size)) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_read: buffer and dst must not be NULL");
+  }
+  WEFT_RETURN_IF_ERROR(weft_buffer_check_range(buffer, "weft_buffer_read", offset, size));
+  if (size == 0) return WEFT_OK;
+  weft_device_t* device = buffer->device;
+  pthread_mutex_lock(&device->lock);
+  weft_status_t status = weft_buffer_device_ready(buffer);
+  if (status == WEFT_OK) {
+    status = device->plugin->table.buffer_download(device->opened, buffer->handle, offset,
+                                                   dst, size);
+  }
+  pthread_mutex_unlock(&device->lock);
+  return weft_status_annotate(status, "device %s: read", device->id);
+}
+
+weft_status_t weft_buffer_fill(weft_buffer_t* buffer, uint64_t offset, uint64_t size,
+                               const void* pattern, uint32_t pattern_size) {
+  if (!buffer || !pattern) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_fill: buffer and pattern must not be NULL");
+  }
+  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_fill: pattern_size is %u; expected 1, 2 or 4",
+                            pattern_size);
+  }
+  if (offset % pattern_size != 0 || size % pattern_size != 0) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_fill: offset %llu and size %llu must be multiples "
+                            "of the pattern size %u",
+                            (unsigned long long)offset, (unsigned long long)size,
+                            pattern_size);
+  }
+  WEFT_RETURN_IF_ERROR(weft_buffer_check_range(buffer, "weft_buffer_fill", offset, size));
+  if (size == 0) return WEFT_OK;
+  weft_device_t* device = buffer->device;
+  if (!device->plugin->table.buffer_fill) {
+    return weft_status_make(WEFT_STATUS_UNSUPPORTED,
+                            "device %s: its plugin does not implement buffer_fill",
+                            device->id);
+  }
+  pthread_mutex_lock(&device->lock);
+  weft_status_t status = weft_buffer_device_ready(buffer);
+  if (status == WEFT_OK) {
+    status = device->plugin->table.buffer_fill(device->opened, buffer->handle, offset, size,
+                                               pattern, pattern_size);
+  }
+  pthread_mutex_unlock(&device->lock);
+  return weft_status_annotate(status, "device %s: fill", device->id);
+}
+
+weft_status_t weft_buffer_copy(weft_buffer_t* src, uint64_t src_offset, weft_buffer_t* dst,
+                               uint64_t dst_offset, uint64_t size) {
+  if (!src || !dst) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_copy: src and dst must not be NULL");
+  }
+  if (src->device != dst->device) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_copy: buffers live on different devices (%s, %s)",
+                            src->device->id, dst->device->id);
+  }
+  WEFT_RETURN_IF_ERROR(weft_buffer_check_range(src, "weft_buffer_copy source", src_offset, size));
+  WEFT_RETURN_IF_ERROR(weft_buffer_check_range(dst, "weft_buffer_copy target", dst_offset, size));
+  if (size == 0) return WEFT_OK;
+  weft_device_t* device = src->device;
+  if (!device->plugin->table.buffer_copy) {
+    return weft_status_make(WEFT_STATUS_UNSUPPORTED,
+                            "device %s: its plugin does not implement buffer_copy",
+                            device->id);
+  }
+  pthread_mutex_lock(&device->lock);
+  weft_status_t status = weft_buffer_device_ready(src);
+  if (status == WEFT_OK) {
+    status = device->plugin->table.buffer_copy(device->opened, src->handle, src_offset,
+                                               dst->handle, dst_offset, size);
+  }
+  pthread_mutex_unlock(&device->lock);
+  return weft_status_annotate(status, "device %s: copy", device->id);
+}
+
+weft_status_t weft_buffer_map(weft_buffer_t* buffer, void** out_ptr) {
+  if (out_ptr) *out_ptr = NULL;
+  if (!buffer || !out_ptr) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_map: buffer and out_ptr must not be NULL");
+  }
+  weft_device_t* device = buffer->device;
+  if (!device->plugin->table.buffer_map) {
+    return weft_status_make(WEFT_STATUS_UNSUPPORTED,
+                            "device %s: its plugin cannot map buffers", device->id);
+  }
+  pthread_mutex_lock(&device->lock);
+  void* ptr = NULL;
+  weft_status_t status = weft_buffer_device_ready(buffer);
+  if (status == WEFT_OK) {
+    status = device->plugin->table.buffer_map(device->opened, buffer->handle, &ptr);
+  }
+  if (status == WEFT_OK) {
+    buffer->mapped = 1;
+    *out_ptr = ptr;
+  }
+  pthread_mutex_unlock(&device->lock);
+  return weft_status_annotate(status, "device %s: map", device->id);
+}
+
+void weft_buffer_unmap(weft_buffer_t* buffer) {
+  if (!buffer || !buffer->mapped) return;
+  weft_device_t* device = buffer->device;
+  pthread_mutex_lock(&device->lock);
+  if (device->opened && device->plugin->table.buffer_unmap) {
+    device->plugin->table.buffer_unmap(device->opened, buffer->handle);
+  }
+  buffer->mapped = 0;
+  pthread_mutex_unlock(&device->lock);
+}
