@@ -174,6 +174,24 @@ weft_status_t weft__search_path_append(weft_runtime_t* runtime, const char* path
   return WEFT_OK;
 }
 
+/* Appends a default entry unless it names a directory already on the path
+ * (the install directory is often the one beside the library). Missing
+ * defaults stay listed, so weft-probe shows everywhere it looked. */
+static weft_status_t weft_search_path_append_default(weft_runtime_t* runtime,
+                                                     const char* path,
+                                                     weft_path_origin_t origin) {
+  char resolved[PATH_MAX];
+  if (realpath(path, resolved)) {
+    for (size_t i = 0; i < runtime->search_path_count; ++i) {
+      char other[PATH_MAX];
+      if (realpath(runtime->search_path[i].path, other) && strcmp(other, resolved) == 0) {
+        return WEFT_OK;
+      }
+    }
+  }
+  return weft__search_path_append(runtime, path, origin);
+}
+
 /* The directory "plugins" beside the binary that holds libweft's code: the
  * shared library, or the executable when linked statically. */
 static weft_status_t weft_search_path_beside_library(weft_runtime_t* runtime) {
@@ -193,13 +211,20 @@ static weft_status_t weft_search_path_beside_library(weft_runtime_t* runtime) {
   char* slash = strrchr(location, '/');
   if (!slash) return WEFT_OK;
   *slash = '\0';
-  char* directory = NULL;
-  WEFT_RETURN_IF_ERROR(weft__strprintf(runtime->allocator, &directory,
-                                       "%s/plugins", location[0] ? location : ""));
-  weft_status_t status = weft__search_path_append(runtime, directory,
-                                                  WEFT_PATH_ORIGIN_BESIDE_LIBRARY);
-  weft__free(runtime->allocator, directory);
-  return status;
+  /* "plugins" beside the library, and "weft/plugins" beside it, which is
+   * where an installation keeps them: so a relocated install still finds its
+   * own plugins. */
+  static const char* const subdirs[] = {"plugins", "weft/plugins"};
+  for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); ++i) {
+    char* directory = NULL;
+    WEFT_RETURN_IF_ERROR(weft__strprintf(runtime->allocator, &directory, "%s/%s",
+                                         location, subdirs[i]));
+    weft_status_t status = weft_search_path_append_default(
+        runtime, directory, WEFT_PATH_ORIGIN_BESIDE_LIBRARY);
+    weft__free(runtime->allocator, directory);
+    WEFT_RETURN_IF_ERROR(status);
+  }
+  return WEFT_OK;
 }
 
 weft_status_t weft__search_path_build(weft_runtime_t* runtime,
@@ -232,8 +257,8 @@ weft_status_t weft__search_path_build(weft_runtime_t* runtime,
   }
   if (!(runtime->flags & WEFT_RUNTIME_FLAG_NO_DEFAULT_PATHS)) {
     WEFT_RETURN_IF_ERROR(weft_search_path_beside_library(runtime));
-    WEFT_RETURN_IF_ERROR(weft__search_path_append(runtime, WEFT_INSTALL_PLUGIN_DIR,
-                                                  WEFT_PATH_ORIGIN_INSTALL));
+    WEFT_RETURN_IF_ERROR(weft_search_path_append_default(runtime, WEFT_INSTALL_PLUGIN_DIR,
+                                                         WEFT_PATH_ORIGIN_INSTALL));
   }
   return WEFT_OK;
 }
@@ -276,6 +301,22 @@ void weft__plugin_unload(weft_runtime_t* runtime, weft_plugin_t* plugin) {
 static const char* weft_basename(const char* path) {
   const char* slash = strrchr(path, '/');
   return slash ? slash + 1 : path;
+}
+
+/* "vulkan" for "libweft-vulkan.so"; the whole name for other files. */
+static void weft_plugin_file_stem(const char* base, char* out, size_t cap) {
+  size_t length = strlen(base);
+  size_t prefix = strlen(WEFT_PLUGIN_FILE_PREFIX);
+  size_t suffix = strlen(WEFT_PLUGIN_FILE_SUFFIX);
+  if (length > prefix + suffix && strncmp(base, WEFT_PLUGIN_FILE_PREFIX, prefix) == 0 &&
+      strcmp(base + length - suffix, WEFT_PLUGIN_FILE_SUFFIX) == 0) {
+    size_t stem = length - prefix - suffix;
+    if (stem >= cap) stem = cap - 1;
+    memcpy(out, base + prefix, stem);
+    out[stem] = '\0';
+    return;
+  }
+  weft__strlcpy(out, base, cap);
 }
 
 /* The interface members every plugin must provide. */
@@ -403,21 +444,11 @@ static weft_status_t weft_plugin_admit(weft_runtime_t* runtime, size_t record_in
   if (plugin->dl_handle) {
     char pattern[256];
     const char* disable = weft__env_get(runtime, "WEFT_PLUGINS_DISABLE");
-    const char* only = weft__env_get(runtime, "WEFT_PLUGINS_ONLY");
     if (weft__glob_list_match(disable, record->name, pattern, sizeof(pattern))) {
       status = weft_record_set(runtime, record_index, WEFT_PLUGIN_OUTCOME_SKIPPED,
                                WEFT_PLUGIN_STAGE_FILTER, WEFT_STATUS_CANCELLED,
                                "plugin '%s' disabled by WEFT_PLUGINS_DISABLE pattern '%s'",
                                record->name, pattern);
-      goto done;
-    }
-    if (only && only[0] &&
-        !weft__glob_list_match(only, record->name, NULL, 0) &&
-        !weft__glob_list_match(only, weft_basename(record->path), NULL, 0)) {
-      status = weft_record_set(runtime, record_index, WEFT_PLUGIN_OUTCOME_SKIPPED,
-                               WEFT_PLUGIN_STAGE_FILTER, WEFT_STATUS_CANCELLED,
-                               "plugin '%s' is not in WEFT_PLUGINS_ONLY (%s)",
-                               record->name, only);
       goto done;
     }
   }
@@ -532,18 +563,28 @@ static weft_status_t weft_loader_load_file(weft_runtime_t* runtime, const char* 
   runtime->files[runtime->file_count].record_index = index;
   runtime->file_count++;
 
+  /* Filters run before dlopen, so a plugin that misbehaves when loaded can
+   * be kept out. Patterns match the file name or its stem ("vulkan" for
+   * libweft-vulkan.so); after negotiation they are checked against the
+   * plugin's own name too. */
   char pattern[256];
+  char stem[256];
   const char* base = weft_basename(path);
+  weft_plugin_file_stem(base, stem, sizeof(stem));
   const char* disable = weft__env_get(runtime, "WEFT_PLUGINS_DISABLE");
   const char* only = weft__env_get(runtime, "WEFT_PLUGINS_ONLY");
-  if (weft__glob_list_match(disable, base, pattern, sizeof(pattern))) {
+  if (weft__glob_list_match(disable, base, pattern, sizeof(pattern)) ||
+      weft__glob_list_match(disable, stem, pattern, sizeof(pattern))) {
     return weft_record_set(runtime, index, WEFT_PLUGIN_OUTCOME_SKIPPED,
                            WEFT_PLUGIN_STAGE_FILTER, WEFT_STATUS_CANCELLED,
                            "file disabled by WEFT_PLUGINS_DISABLE pattern '%s'", pattern);
   }
-  /* WEFT_PLUGINS_ONLY may name the plugin rather than the file, so a file it
-   * does not match is still opened and checked again by name. */
-  (void)only;
+  if (only && only[0] && !weft__glob_list_match(only, base, NULL, 0) &&
+      !weft__glob_list_match(only, stem, NULL, 0)) {
+    return weft_record_set(runtime, index, WEFT_PLUGIN_OUTCOME_SKIPPED,
+                           WEFT_PLUGIN_STAGE_FILTER, WEFT_STATUS_CANCELLED,
+                           "file '%s' is not in WEFT_PLUGINS_ONLY (%s)", base, only);
+  }
 
   dlerror();
   void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);

@@ -43,7 +43,7 @@ typedef struct weft_device_caps_t {
   char name[WEFT_DEVICE_NAME_CAP];       /* "NVIDIA H100 80GB HBM3"           */
   char vendor[WEFT_DEVICE_TEXT_CAP];     /* "NVIDIA"                          */
   char driver[WEFT_DEVICE_TEXT_CAP];     /* driver name and version           */
-  char stable_id[WEFT_DEVICE_TEXT_CAP];  /* "pci:0000:01:00.0", "cpu:0"       */
+  char stable_id[WEFT_DEVICE_TEXT_CAP];  /* "pci:0000:01:00.0", "cpu:host"    */
   uint8_t uuid[16];     /* same bytes as Vulkan deviceUUID / CUDA / OpenCL UUID */
   uint32_t flags;       /* WEFT_DEVICE_FLAG_* */
   uint32_t vendor_id;   /* PCI vendor id, 0 when not applicable */

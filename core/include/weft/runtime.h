@@ -11,10 +11,24 @@
  * Search order (docs/plugin-discovery.md):
  *   1. paths in weft_runtime_options_t.plugin_paths (directories or files);
  *   2. WEFT_PLUGIN_PATH, a ':'-separated list of directories or files;
- *   3. the directory "plugins" beside the libweft binary itself;
+ *   3. the directories "plugins" and "weft/plugins" beside the libweft binary
+ *      itself (found with dladdr), so build trees and relocated installs work;
  *   4. the install directory ${libdir}/weft/plugins.
- * Never the current directory. Environment variables are ignored in set-uid
- * processes, and when WEFT_RUNTIME_FLAG_IGNORE_ENV is set.
+ * Never the current directory. Directories are read in sorted order; only
+ * files named libweft-*.so are taken from them; a file reached twice (also
+ * through a link) is loaded once.
+ *
+ * Filters, lists of glob patterns separated by ':' or ',':
+ *   WEFT_PLUGINS_DISABLE  skips a file whose name or stem ("vulkan" for
+ *                         libweft-vulkan.so) matches, before it is opened, and
+ *                         a plugin whose negotiated name matches;
+ *   WEFT_PLUGINS_ONLY     skips, before opening, every file whose name and
+ *                         stem both fail to match.
+ * The built-in reference CPU backend is never filtered.
+ *
+ * Environment variables (WEFT_PLUGIN_PATH, WEFT_PLUGINS_DISABLE,
+ * WEFT_PLUGINS_ONLY, WEFT_DEVICE, WEFT_LOG) are ignored in set-uid processes
+ * (secure_getenv), and when WEFT_RUNTIME_FLAG_IGNORE_ENV is set.
  *
  * Thread safety: a runtime may be used from several threads for reading
  * (records, devices, info). weft_runtime_plugins_load and
@@ -78,7 +92,7 @@ WEFT_API weft_status_t weft_runtime_plugins_load(weft_runtime_t* runtime,
 typedef enum weft_path_origin_t {
   WEFT_PATH_ORIGIN_API = 0,            /* options or weft_runtime_plugins_load */
   WEFT_PATH_ORIGIN_ENV = 1,            /* WEFT_PLUGIN_PATH */
-  WEFT_PATH_ORIGIN_BESIDE_LIBRARY = 2, /* <dir of libweft>/plugins */
+  WEFT_PATH_ORIGIN_BESIDE_LIBRARY = 2, /* <dir of libweft>/plugins, .../weft/plugins */
   WEFT_PATH_ORIGIN_INSTALL = 3,        /* ${libdir}/weft/plugins */
 } weft_path_origin_t;
 

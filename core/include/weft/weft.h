@@ -7,5 +7,6 @@
 #include "weft/log.h"
 #include "weft/runtime.h"
 #include "weft/status.h"
+#include "weft/version.h"
 
 #endif /* WEFT_H_ */

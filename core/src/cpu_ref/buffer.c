@@ -147,11 +147,15 @@ weft_status_t weft__cpu_ref_buffer_fill(weft_plugin_device_t* device,
 weft_status_t weft__cpu_ref_op_query(weft_plugin_device_t* device, const weft_node_t* node,
                                      const weft_tensor_desc_t* const* tensors,
                                      uint32_t tensor_count, weft_op_support_t* out_support) {
-  (void)device;
   (void)tensors;
   (void)tensor_count;
   /* Kernels arrive with op set version 1 (docs/ops.md); until then the answer
    * is an honest no. */
+  if (out_support->struct_size < sizeof(*out_support)) {
+    return device->host->status_make(device->host->host_ctx, WEFT_STATUS_INVALID_ARGUMENT,
+                                     "cpu-ref op_query: answer struct is %u bytes, need %zu",
+                                     out_support->struct_size, sizeof(*out_support));
+  }
   out_support->supported = 0;
   const char* name = weft_op_name(node->op);
   size_t i = 0;
