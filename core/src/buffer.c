@@ -209,6 +209,16 @@ weft_status_t weft_buffer_copy(weft_buffer_t* src, uint64_t src_offset, weft_buf
   }
   WEFT_RETURN_IF_ERROR(weft_buffer_check_range(src, "weft_buffer_copy source", src_offset, size));
   WEFT_RETURN_IF_ERROR(weft_buffer_check_range(dst, "weft_buffer_copy target", dst_offset, size));
+  /* Vulkan, OpenCL and CUDA all forbid overlapping copies; refusing them here
+   * gives every device the same contract. */
+  if (src == dst && src_offset < dst_offset + size && dst_offset < src_offset + size) {
+    return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                            "weft_buffer_copy on device %s: source [%llu, +%llu) and target "
+                            "[%llu, +%llu) overlap in the same buffer",
+                            src->device->id, (unsigned long long)src_offset,
+                            (unsigned long long)size, (unsigned long long)dst_offset,
+                            (unsigned long long)size);
+  }
   if (size == 0) return WEFT_OK;
   weft_device_t* device = src->device;
   if (!device->plugin->table.buffer_copy) {

@@ -682,10 +682,19 @@ static weft_status_t weft_plugin_activate(weft_runtime_t* runtime,
   weft_status_t created = plugin->table.instance_create(&plugin->host.services, &instance);
   if (created != WEFT_OK || !instance) {
     weft_status_code_t code = created ? weft_status_code(created) : WEFT_STATUS_INTERNAL;
-    weft_status_t status = weft_record_set(
-        runtime, index, WEFT_PLUGIN_OUTCOME_SKIPPED, WEFT_PLUGIN_STAGE_INSTANCE, code,
-        "instance creation failed: %s",
-        created ? weft_status_message(created) : "returned OK without an instance");
+    weft_status_t status;
+    if (code == WEFT_STATUS_UNAVAILABLE) {
+      /* A probe may leave the expensive part of "can it run here" (loading a
+       * driver) to instance creation; its UNAVAILABLE is the probe's answer. */
+      status = weft_record_set(runtime, index, WEFT_PLUGIN_OUTCOME_UNAVAILABLE,
+                               WEFT_PLUGIN_STAGE_INSTANCE, code, "%s",
+                               weft_status_message(created));
+    } else {
+      status = weft_record_set(
+          runtime, index, WEFT_PLUGIN_OUTCOME_SKIPPED, WEFT_PLUGIN_STAGE_INSTANCE, code,
+          "instance creation failed: %s",
+          created ? weft_status_message(created) : "returned OK without an instance");
+    }
     weft_status_free(created);
     return status;
   }

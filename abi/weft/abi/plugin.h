@@ -95,7 +95,8 @@ typedef struct weft_plugin_info_t {
 typedef struct weft_probe_result_t {
   uint32_t struct_size;
   uint32_t available;     /* 1: usable on this machine; 0: see reason       */
-  uint32_t device_count;  /* devices an instance would expose               */
+  uint32_t device_count;  /* devices an instance would expose; 0 if not
+                             known without creating one                  */
   int32_t variant_score;  /* refines info->variant_score; 0 keeps it        */
   char reason[WEFT_REASON_CAP]; /* when unavailable, what a person can act on:
                                    "libcuda.so.1 not found", "CPU lacks AVX2
@@ -128,7 +129,11 @@ struct weft_plugin_interface_t {
   weft_status_t (*probe)(const weft_host_services_t* host,
                          weft_probe_result_t* out_result);
 
-  /* Creates the plugin's state; `host` stays valid until instance_destroy. */
+  /* Creates the plugin's state; `host` stays valid until instance_destroy.
+   * WEFT_STATUS_UNAVAILABLE means the plugin cannot run here after all (the
+   * host records it as unavailable, with the message as the reason, and tries
+   * the next variant of the family): a probe may leave to this call what is
+   * too expensive to do twice, such as loading a GPU driver. */
   weft_status_t (*instance_create)(const weft_host_services_t* host,
                                    weft_plugin_instance_t** out_instance);
   /* Joins every thread and frees everything; NULL is a no-op. */

@@ -41,7 +41,8 @@ WEFT_API weft_status_t weft_buffer_read(weft_buffer_t* buffer, uint64_t offset,
 WEFT_API weft_status_t weft_buffer_fill(weft_buffer_t* buffer, uint64_t offset,
                                         uint64_t size, const void* pattern,
                                         uint32_t pattern_size);
-/* Copies between two buffers of the same device. */
+/* Copies between two buffers of the same device, or within one buffer.
+ * INVALID_ARGUMENT when the two ranges overlap in the same buffer. */
 WEFT_API weft_status_t weft_buffer_copy(weft_buffer_t* src, uint64_t src_offset,
                                         weft_buffer_t* dst, uint64_t dst_offset,
                                         uint64_t size);
