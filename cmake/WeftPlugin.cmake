@@ -45,7 +45,13 @@ function(weft_add_plugin name)
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIRECTORY})
   # A plugin must resolve every symbol at link time except its entry's callers:
   # an unresolved reference would only show up as a dlopen failure.
-  if(NOT APPLE)
+  # Under a sanitizer the runtime's symbols come from the executable (gcc) or
+  # are not linked into modules at all (clang), so the check is left out.
+  set(_weft_sanitized FALSE)
+  if(WEFT_SANITIZE_FLAGS OR CMAKE_C_FLAGS MATCHES "-fsanitize")
+    set(_weft_sanitized TRUE)
+  endif()
+  if(NOT APPLE AND NOT _weft_sanitized)
     target_link_options(${target} PRIVATE "LINKER:--no-undefined")
   endif()
   if(NOT P_NO_INSTALL AND DEFINED WEFT_INSTALL_PLUGINDIR)

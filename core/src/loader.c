@@ -378,7 +378,6 @@ static weft_status_t weft_plugin_admit(weft_runtime_t* runtime, size_t record_in
         negotiation.refusal[0] ? negotiation.refusal : "no reason given");
     goto done;
   }
-  record->abi_version = version;
   if (WEFT_ABI_VERSION_MAJOR_OF(version) != WEFT_ABI_VERSION_MAJOR ||
       version < WEFT_ABI_MIN_VERSION || version > WEFT_ABI_VERSION) {
     status = weft_record_set(
@@ -399,6 +398,7 @@ static weft_status_t weft_plugin_admit(weft_runtime_t* runtime, size_t record_in
                              WEFT_ABI_VERSION_MINOR_OF(version));
     goto done;
   }
+  record->abi_version = version;
   table_size = table->struct_size;
   if (table_size < table_min) {
     status = weft_record_set(runtime, record_index, WEFT_PLUGIN_OUTCOME_SKIPPED,
@@ -512,6 +512,71 @@ static void weft_pending_release(weft_runtime_t* runtime, weft_pending_t* pendin
   memset(pending, 0, sizeof(*pending));
 }
 
+/* glibc answers a shared object of another architecture with "cannot open
+ * shared object file: No such file or directory", which misleads for a file
+ * that is plainly there. Reads the ELF header (System V gABI, "ELF Header")
+ * and, when its class or machine is not this process's, says so as
+ * "; the file is an ELF for aarch64 (machine 183), this process is x86-64".
+ * Leaves `out` empty otherwise. */
+static const char* weft_elf_machine_name(uint16_t machine) {
+  switch (machine) {
+    case 3: return "x86 (i386)";
+    case 8: return "MIPS";
+    case 20: return "PowerPC";
+    case 21: return "PowerPC64";
+    case 22: return "s390";
+    case 40: return "ARM (32-bit)";
+    case 62: return "x86-64";
+    case 183: return "aarch64";
+    case 243: return "RISC-V";
+    case 258: return "LoongArch";
+    default: return "another machine";
+  }
+}
+
+static uint16_t weft_elf_host_machine(void) {
+#if defined(__x86_64__)
+  return 62;
+#elif defined(__aarch64__)
+  return 183;
+#elif defined(__i386__)
+  return 3;
+#elif defined(__arm__)
+  return 40;
+#elif defined(__riscv)
+  return 243;
+#elif defined(__powerpc64__)
+  return 21;
+#elif defined(__s390x__)
+  return 22;
+#else
+  return 0;
+#endif
+}
+
+static void weft_elf_mismatch_describe(const char* path, char* out, size_t cap) {
+  out[0] = '\0';
+  unsigned char header[20];
+  FILE* file = fopen(path, "rb");
+  if (!file) return;
+  size_t got = fread(header, 1, sizeof(header), file);
+  fclose(file);
+  if (got < sizeof(header) || memcmp(header, "\177ELF", 4) != 0) return;
+  unsigned elf_class = header[4]; /* 1: 32-bit, 2: 64-bit */
+  unsigned data = header[5];      /* 1: little endian, 2: big endian */
+  uint16_t machine = data == 2 ? (uint16_t)((header[18] << 8) | header[19])
+                               : (uint16_t)((header[19] << 8) | header[18]);
+  unsigned host_class = sizeof(void*) == 8 ? 2 : 1;
+  uint16_t host_machine = weft_elf_host_machine();
+  if (host_machine != 0 && machine != host_machine) {
+    snprintf(out, cap, "; the file is an ELF for %s (machine %u), this process is %s",
+             weft_elf_machine_name(machine), machine, weft_elf_machine_name(host_machine));
+  } else if (elf_class != host_class) {
+    snprintf(out, cap, "; the file is a %u-bit ELF, this process is %u-bit",
+             elf_class == 1 ? 32u : 64u, host_class == 1 ? 32u : 64u);
+  }
+}
+
 /* Carries one file through discover, filter, open and symbol, then admits it. */
 static weft_status_t weft_loader_load_file(weft_runtime_t* runtime, const char* path,
                                            size_t search_index,
@@ -590,9 +655,11 @@ static weft_status_t weft_loader_load_file(weft_runtime_t* runtime, const char* 
   void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* error = dlerror();
+    char elf[160];
+    weft_elf_mismatch_describe(path, elf, sizeof(elf));
     return weft_record_set(runtime, index, WEFT_PLUGIN_OUTCOME_SKIPPED,
                            WEFT_PLUGIN_STAGE_OPEN, WEFT_STATUS_UNAVAILABLE,
-                           "dlopen failed: %s", error ? error : "no dlerror text");
+                           "dlopen failed: %s%s", error ? error : "no dlerror text", elf);
   }
   runtime->records[index].stage = WEFT_PLUGIN_STAGE_SYMBOL;
   dlerror();

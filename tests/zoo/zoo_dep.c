@@ -1,0 +1,3 @@
+#include "zoo_dep.h"
+
+int zoo_dep_answer(void) { return 42; }
