@@ -53,9 +53,6 @@
 
 /* True when a host-sized struct `ptr` of ABI type `type` holds `member`
  * (docs/abi.md, "Sizes"). */
-#define WEFT_CUDA_HAS_MEMBER(ptr, type, member) \
-  ((size_t)(ptr)->struct_size >= offsetof(type, member) + sizeof(((type*)0)->member))
-
 /* A status through the host (plugins never create status objects). */
 #define WEFT_CUDA_STATUS(host, code, ...) \
   ((host)->status_make((host)->host_ctx, (code), __VA_ARGS__))

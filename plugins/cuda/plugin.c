@@ -25,7 +25,7 @@ static void weft_cuda_plugin_probe_refuse(weft_probe_result_t* out_result, const
                                           ...) {
   out_result->available = 0;
   out_result->device_count = 0;
-  if (WEFT_CUDA_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
     va_list args;
     va_start(args, format);
     vsnprintf(out_result->reason, sizeof(out_result->reason), format, args);
@@ -55,7 +55,7 @@ static const char* weft_cuda_plugin_init_advice(CUresult result) {
 static weft_status_t weft_cuda_plugin_probe(const weft_host_services_t* host,
                                             weft_probe_result_t* out_result) {
   if (out_result == NULL ||
-      !WEFT_CUDA_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
+      !WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
     return WEFT_CUDA_STATUS(host, WEFT_STATUS_INVALID_ARGUMENT,
                             "cuda: probe called without a result struct large enough for "
                             "ABI 1.0");
@@ -90,7 +90,7 @@ static weft_status_t weft_cuda_plugin_probe(const weft_host_services_t* host,
   } else {
     out_result->available = 1;
     out_result->device_count = (uint32_t)count;
-    if (WEFT_CUDA_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+    if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
       out_result->reason[0] = '\0';
     }
   }

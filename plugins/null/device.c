@@ -34,7 +34,7 @@ weft_status_t weft_null_device_query_caps(weft_plugin_instance_t* instance,
   }
   /* Every member below is in the ABI 1.0 record; checking the last one is
    * enough today. Members appended later get their own check. */
-  if (!WEFT_NULL_HAS_MEMBER(inout_caps, weft_device_caps_t, reserved0)) {
+  if (!WEFT_ABI_HAS_MEMBER(inout_caps, weft_device_caps_t, reserved0)) {
     return WEFT_NULL_STATUS(instance, WEFT_STATUS_INCOMPATIBLE,
                             "null: caps record of %u bytes is smaller than ABI 1.0's",
                             (unsigned)inout_caps->struct_size);
@@ -114,10 +114,10 @@ weft_status_t weft_null_device_op_query(weft_plugin_device_t* device,
                             "null: op_query called without %s",
                             node == NULL ? "a node" : "a result struct");
   }
-  if (WEFT_NULL_HAS_MEMBER(out_support, weft_op_support_t, supported)) {
+  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, supported)) {
     out_support->supported = 0;
   }
-  if (WEFT_NULL_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
     /* A real backend names the op, the dtype or shape it lacks:
      * "mul_mat: q6_K weights not implemented". */
     snprintf(out_support->reason, sizeof(out_support->reason),

@@ -34,9 +34,6 @@
  * hold `member`: the size-prefix rule (docs/abi.md, "Sizes"). A plugin writes
  * a member of a host struct only when this holds, so a plugin built against a
  * newer minor never writes past an older host's storage. */
-#define WEFT_NULL_HAS_MEMBER(ptr, type, member) \
-  ((size_t)(ptr)->struct_size >= offsetof(type, member) + sizeof(((type*)0)->member))
-
 struct weft_plugin_instance_s {
   /* Valid from instance_create until instance_destroy (ABI guarantee). */
   const weft_host_services_t* host;

@@ -26,11 +26,11 @@ static weft_status_t weft_null_plugin_probe(const weft_host_services_t* host,
     return host->status_make(host->host_ctx, WEFT_STATUS_INVALID_ARGUMENT,
                              "null: probe called without a result struct");
   }
-  if (WEFT_NULL_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
     out_result->available = 1;
     out_result->device_count = 1;
   }
-  if (WEFT_NULL_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
     out_result->reason[0] = '\0';
   }
   return WEFT_OK;

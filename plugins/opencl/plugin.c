@@ -26,7 +26,7 @@ static void weft_opencl_plugin_probe_refuse(weft_probe_result_t* out_result,
                                             const char* format, ...) {
   out_result->available = 0;
   out_result->device_count = 0;
-  if (WEFT_OPENCL_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
     va_list args;
     va_start(args, format);
     vsnprintf(out_result->reason, sizeof(out_result->reason), format, args);
@@ -40,7 +40,7 @@ static void weft_opencl_plugin_probe_refuse(weft_probe_result_t* out_result,
 static weft_status_t weft_opencl_plugin_probe(const weft_host_services_t* host,
                                               weft_probe_result_t* out_result) {
   if (out_result == NULL ||
-      !WEFT_OPENCL_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
+      !WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
     return WEFT_OPENCL_STATUS(host, WEFT_STATUS_INVALID_ARGUMENT,
                               "opencl: probe called without a result struct large "
                               "enough for ABI 1.0");
@@ -87,7 +87,7 @@ static weft_status_t weft_opencl_plugin_probe(const weft_host_services_t* host,
   }
   out_result->available = 1;
   out_result->device_count = count;
-  if (WEFT_OPENCL_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
     out_result->reason[0] = '\0';
   }
   return WEFT_OK;

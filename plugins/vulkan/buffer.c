@@ -283,7 +283,7 @@ weft_status_t weft_vulkan_buffer_allocate(weft_plugin_device_t* device,
                               params == NULL ? "params" : "out_buffer");
   }
   *out_buffer = NULL;
-  if (!WEFT_VULKAN_HAS_MEMBER(params, weft_buffer_params_t, alignment)) {
+  if (!WEFT_ABI_HAS_MEMBER(params, weft_buffer_params_t, alignment)) {
     return WEFT_VULKAN_STATUS(host, WEFT_STATUS_INCOMPATIBLE,
                               "vulkan: buffer params of %u bytes are smaller than ABI 1.0's",
                               (unsigned)params->struct_size);

@@ -509,18 +509,12 @@ weft_status_t weft_vulkan_device_query_caps(weft_plugin_instance_t* instance, ui
     return WEFT_VULKAN_STATUS(host, WEFT_STATUS_INVALID_ARGUMENT,
                               "vulkan: device_query_caps called without caps");
   }
-  if (!WEFT_VULKAN_HAS_MEMBER(inout_caps, weft_device_caps_t, reserved0)) {
+  if (!WEFT_ABI_HAS_MEMBER(inout_caps, weft_device_caps_t, reserved0)) {
     return WEFT_VULKAN_STATUS(host, WEFT_STATUS_INCOMPATIBLE,
                               "vulkan: caps record of %u bytes is smaller than ABI 1.0's",
                               (unsigned)inout_caps->struct_size);
   }
-  /* Copy what both sides know; the host's size and chain stay its own. */
-  uint32_t host_size = inout_caps->struct_size;
-  const weft_ext_header_t* next = inout_caps->next;
-  size_t size = host_size < sizeof(weft_device_caps_t) ? host_size : sizeof(weft_device_caps_t);
-  memcpy(inout_caps, &instance->physical[index].caps, size);
-  inout_caps->struct_size = host_size;
-  inout_caps->next = next;
+  weft_device_caps_write(inout_caps, &instance->physical[index].caps);
   return WEFT_OK;
 }
 
@@ -737,10 +731,10 @@ weft_status_t weft_vulkan_device_op_query(weft_plugin_device_t* device, const we
                               "vulkan: op_query called without %s",
                               node == NULL ? "a node" : "a result struct");
   }
-  if (WEFT_VULKAN_HAS_MEMBER(out_support, weft_op_support_t, supported)) {
+  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, supported)) {
     out_support->supported = 0;
   }
-  if (WEFT_VULKAN_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
     const char* name = weft_vulkan_op_name(node->op);
     if (name != NULL) {
       snprintf(out_support->reason, sizeof(out_support->reason),

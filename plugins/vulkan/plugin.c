@@ -28,7 +28,7 @@ static weft_status_t weft_vulkan_plugin_probe_unavailable(const weft_host_servic
   }
   out_result->available = 0;
   out_result->device_count = 0;
-  if (WEFT_VULKAN_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
     snprintf(out_result->reason, sizeof(out_result->reason), "%s",
              host->status_message(host->host_ctx, status));
   }
@@ -45,7 +45,7 @@ static weft_status_t weft_vulkan_plugin_probe_unavailable(const weft_host_servic
 static weft_status_t weft_vulkan_plugin_probe(const weft_host_services_t* host,
                                               weft_probe_result_t* out_result) {
   if (out_result == NULL ||
-      !WEFT_VULKAN_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
+      !WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, device_count)) {
     return WEFT_VULKAN_STATUS(host, WEFT_STATUS_INVALID_ARGUMENT,
                               "vulkan: probe called without a result struct large "
                               "enough for ABI 1.0");
@@ -58,7 +58,7 @@ static weft_status_t weft_vulkan_plugin_probe(const weft_host_services_t* host,
   weft_vulkan_loader_close(&loader);
   out_result->available = 1;
   out_result->device_count = 0;
-  if (WEFT_VULKAN_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_result, weft_probe_result_t, reason)) {
     out_result->reason[0] = '\0';
   }
   return WEFT_OK;
@@ -84,7 +84,7 @@ static weft_status_t weft_vulkan_plugin_no_device(const weft_host_services_t* ho
  * which had no env_get. */
 static const char* weft_vulkan_plugin_env_get(const weft_host_services_t* host,
                                               const char* name) {
-  if (!WEFT_VULKAN_HAS_MEMBER(host, weft_host_services_t, env_get) ||
+  if (!WEFT_ABI_HAS_MEMBER(host, weft_host_services_t, env_get) ||
       host->env_get == NULL) {
     return NULL;
   }

@@ -119,8 +119,6 @@ static uint32_t zoo_device_count(weft_plugin_instance_t* instance) {
 }
 
 /* A member is written only if it lies inside the host's struct. */
-#define ZOO_FITS(s, type, member) \
-  ((s)->struct_size >= offsetof(type, member) + sizeof((s)->member))
 
 static weft_status_t zoo_device_query_caps(weft_plugin_instance_t* instance,
                                            uint32_t index,
@@ -131,47 +129,47 @@ static weft_status_t zoo_device_query_caps(weft_plugin_instance_t* instance,
                      "%s: device index %u, the plugin has %u", zoo_name(),
                      index, zoo_spec.device_count);
   }
-  if (caps == NULL || !ZOO_FITS(caps, weft_device_caps_t, type)) {
+  if (caps == NULL || !WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, type)) {
     return ZOO_ERROR(host, WEFT_STATUS_INVALID_ARGUMENT,
                      "%s: capability record too small", zoo_name());
   }
   caps->type = zoo_spec.device_type;
-  if (ZOO_FITS(caps, weft_device_caps_t, name)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, name)) {
     zoo_copy_text(caps->name, sizeof(caps->name), zoo_spec.device_name);
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, vendor)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, vendor)) {
     zoo_copy_text(caps->vendor, sizeof(caps->vendor), "weft zoo");
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, driver)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, driver)) {
     zoo_copy_text(caps->driver, sizeof(caps->driver), "host memory");
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, stable_id)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, stable_id)) {
     snprintf(caps->stable_id, sizeof(caps->stable_id), "zoo:%s:%u",
              zoo_name(), index);
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, uuid)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, uuid)) {
     memcpy(caps->uuid, zoo_spec.device_uuid, sizeof(caps->uuid));
     caps->uuid[15] = (uint8_t)(caps->uuid[15] ^ index);
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, flags)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, flags)) {
     caps->flags = zoo_spec.device_flags;
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, compute_units)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, compute_units)) {
     caps->compute_units = 1;
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, memory_total)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, memory_total)) {
     caps->memory_total = zoo_spec.memory_total;
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, memory_free)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, memory_free)) {
     caps->memory_free = zoo_spec.memory_free;
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, dtypes)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, dtypes)) {
     caps->dtypes = WEFT_DTYPE_BIT(WEFT_DTYPE_F32);
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, features_text)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, features_text)) {
     zoo_copy_text(caps->features_text, sizeof(caps->features_text), "zoo");
   }
-  if (ZOO_FITS(caps, weft_device_caps_t, score)) {
+  if (WEFT_ABI_HAS_MEMBER(caps, weft_device_caps_t, score)) {
     caps->score = zoo_spec.device_score;
   }
   return WEFT_OK;
@@ -381,7 +379,7 @@ static weft_status_t zoo_op_query(weft_plugin_device_t* device,
   (void)tensors;
   (void)tensor_count;
   out_support->supported = 0;
-  if (ZOO_FITS(out_support, weft_op_support_t, reason)) {
+  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
     snprintf(out_support->reason, sizeof(out_support->reason),
              "%s: op %u: a zoo device runs no ops", zoo_name(),
              node == NULL ? 0u : node->op);

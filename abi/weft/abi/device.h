@@ -2,6 +2,7 @@
 #ifndef WEFT_ABI_DEVICE_H_
 #define WEFT_ABI_DEVICE_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "weft/abi/ext.h"
@@ -70,5 +71,22 @@ typedef struct weft_buffer_params_t {
   uint64_t size;        /* bytes, > 0 */
   uint64_t alignment;   /* 0: the device's default (at least 64) */
 } weft_buffer_params_t;
+
+/* For plugins: answers device_query_caps from a complete record the plugin
+ * keeps. Copies the members both sides know (the smaller of the two sizes)
+ * and leaves the host's struct_size and extension chain as they were. */
+static inline void weft_device_caps_write(weft_device_caps_t* inout_caps,
+                                          const weft_device_caps_t* caps) {
+  uint32_t host_size = inout_caps->struct_size;
+  const weft_ext_header_t* next = inout_caps->next;
+  size_t size = host_size < sizeof(*caps) ? host_size : sizeof(*caps);
+  const unsigned char* from = (const unsigned char*)caps;
+  unsigned char* to = (unsigned char*)inout_caps;
+  for (size_t i = 0; i < size; ++i) to[i] = from[i];
+  inout_caps->struct_size = host_size;
+  if (host_size >= offsetof(weft_device_caps_t, next) + sizeof(next)) {
+    inout_caps->next = next;
+  }
+}
 
 #endif /* WEFT_ABI_DEVICE_H_ */

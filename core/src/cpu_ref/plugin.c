@@ -99,8 +99,7 @@ static weft_status_t weft_cpu_ref_device_query_caps(weft_plugin_instance_t* inst
    * prefix both sides know. */
   weft_device_caps_t caps;
   memset(&caps, 0, sizeof(caps));
-  uint32_t host_size = inout_caps->struct_size;
-  caps.struct_size = host_size;
+  caps.struct_size = (uint32_t)sizeof(caps);
   caps.type = WEFT_DEVICE_TYPE_CPU;
   char model[96];
   weft_cpu_ref_model_name(model, sizeof(model));
@@ -123,11 +122,7 @@ static weft_status_t weft_cpu_ref_device_query_caps(weft_plugin_instance_t* inst
   weft_cpu_ref_copy_text(caps.features_text, sizeof(caps.features_text),
                          "portable-c11 single-threaded");
   caps.score = 100;
-  size_t size = host_size < sizeof(caps) ? host_size : sizeof(caps);
-  const weft_ext_header_t* chain = inout_caps->next;
-  memcpy(inout_caps, &caps, size);
-  inout_caps->struct_size = host_size;
-  inout_caps->next = chain;
+  weft_device_caps_write(inout_caps, &caps);
   return WEFT_OK;
 }
 

@@ -6,11 +6,12 @@
  * Multi-byte fields are little-endian and read byte by byte, so no block
  * needs any alignment. The float operations are written in the same order
  * as ggml's reference dequantizers so that results match it bit for bit
- * (ISO C mode keeps the compiler from contracting a*b - c into an FMA). */
+ * (kernels_internal.h keeps the compiler from contracting a*b - c into an
+ * FMA). */
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "kernels_internal.h"
 
 static uint32_t weft_cpu_ref_f32_bits(float f) {
   uint32_t bits;

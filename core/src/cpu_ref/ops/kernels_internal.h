@@ -9,6 +9,13 @@
 
 #include "kernels.h"
 
+/* Results must not depend on whether the compiler fuses a * b + c into one
+ * FMA (docs/ops.md, section 2): GCC in ISO C mode (the build's -std=c11)
+ * never contracts, clang contracts within an expression unless told not to. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* Every op's parameters after defaults are applied (docs/ops.md). */
 typedef struct weft_cpu_ref_params_t {
   float scale, bias;            /* scale */
