@@ -648,16 +648,6 @@ void weft_opencl_device_close(weft_plugin_device_t* device) {
   host->free(host->host_ctx, device);
 }
 
-/* Op names as docs/ops.md spells them, for messages. */
-static const char* weft_opencl_op_name(uint32_t op) {
-  static const char* const kNames[] = {
-      "none",    "get_rows", "mul_mat", "add",    "mul",      "scale",      "rms_norm",
-      "rope",    "soft_max", "gelu",    "silu",   "swiglu",   "geglu",      "cpy",
-      "cont",    "set_rows", "flash_attn", "argmax", "concat",
-  };
-  return op < sizeof(kNames) / sizeof(kNames[0]) ? kNames[op] : NULL;
-}
-
 weft_status_t weft_opencl_device_op_query(weft_plugin_device_t* device, const weft_node_t* node,
                                           const weft_tensor_desc_t* const* tensors,
                                           uint32_t tensor_count,
@@ -673,8 +663,8 @@ weft_status_t weft_opencl_device_op_query(weft_plugin_device_t* device, const we
     out_support->supported = 0;
   }
   if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
-    const char* name = weft_opencl_op_name(node->op);
-    if (name != NULL) {
+    const char* name = weft_op_name(node->op);
+    if (strcmp(name, "unknown") != 0) {
       snprintf(out_support->reason, sizeof(out_support->reason),
                "%s: kernels are not implemented in this plugin yet", name);
     } else {
