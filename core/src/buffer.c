@@ -4,17 +4,11 @@
 
 #include <string.h>
 
+#include "buffer_impl.h"
 #include "device.h"
 #include "runtime_impl.h"
 #include "util.h"
 
-struct weft_buffer_s {
-  weft_device_t* device;
-  weft_plugin_buffer_t* handle;
-  uint64_t size;
-  uint32_t memory_type;
-  uint32_t mapped;
-};
 
 static weft_status_t weft_buffer_check_range(const weft_buffer_t* buffer,
                                              const char* what, uint64_t offset,

@@ -186,8 +186,9 @@ struct weft_plugin_interface_t {
 
   /* Runs a segment after every event in waits is signalled, then signals
    * `signal` (may be NULL) with the outcome. May return before the work is
-   * done if the device is WEFT_DEVICE_FLAG_ASYNC. An error return means the
-   * segment was not started; the plugin then does not signal. */
+   * done if the device is WEFT_DEVICE_FLAG_ASYNC. On an error return the host
+   * signals `signal` with the error's code itself, so waiters never hang; a
+   * plugin that already signalled it loses nothing (the first signal wins). */
   weft_status_t (*segment_submit)(weft_plugin_device_t* device,
                                   const weft_segment_t* segment,
                                   weft_event_t* const* waits,

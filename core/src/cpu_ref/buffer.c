@@ -1,6 +1,6 @@
-/* Reference CPU backend: the device, its host-memory buffers, op queries and
- * segment submission. Buffers are plain host memory from the host allocator,
- * so they are always mappable (unified memory). */
+/* Reference CPU backend: the device and its host-memory buffers. Buffers are
+ * plain host memory from the host allocator, so they are always mappable
+ * (unified memory). */
 #include <string.h>
 
 #include "cpu_ref_impl.h"
@@ -141,55 +141,6 @@ weft_status_t weft__cpu_ref_buffer_fill(weft_plugin_device_t* device,
   }
   char* out = (char*)buffer->data + offset;
   for (uint64_t i = 0; i < size; i += pattern_size) memcpy(out + i, pattern, pattern_size);
-  return WEFT_OK;
-}
-
-weft_status_t weft__cpu_ref_op_query(weft_plugin_device_t* device, const weft_node_t* node,
-                                     const weft_tensor_desc_t* const* tensors,
-                                     uint32_t tensor_count, weft_op_support_t* out_support) {
-  (void)tensors;
-  (void)tensor_count;
-  /* Kernels arrive with op set version 1 (docs/ops.md); until then the answer
-   * is an honest no. */
-  if (out_support->struct_size < sizeof(*out_support)) {
-    return device->host->status_make(device->host->host_ctx, WEFT_STATUS_INVALID_ARGUMENT,
-                                     "cpu-ref op_query: answer struct is %u bytes, need %zu",
-                                     out_support->struct_size, sizeof(*out_support));
-  }
-  out_support->supported = 0;
-  const char* name = weft_op_name(node->op);
-  size_t i = 0;
-  const char* tail = ": no kernel in the reference backend yet";
-  for (; name[i] && i + 1 < sizeof(out_support->reason); ++i) out_support->reason[i] = name[i];
-  for (size_t j = 0; tail[j] && i + 1 < sizeof(out_support->reason); ++j, ++i) {
-    out_support->reason[i] = tail[j];
-  }
-  out_support->reason[i] = '\0';
-  return WEFT_OK;
-}
-
-weft_status_t weft__cpu_ref_segment_submit(weft_plugin_device_t* device,
-                                           const weft_segment_t* segment,
-                                           weft_event_t* const* waits, uint32_t wait_count,
-                                           weft_event_t* signal) {
-  const weft_host_services_t* host = device->host;
-  if (segment->node_count > 0) {
-    const weft_node_t* node = segment->nodes[0];
-    return host->status_make(host->host_ctx, WEFT_STATUS_UNIMPLEMENTED,
-                             "cpu-ref: node 0 (%s): no kernel in the reference backend yet",
-                             weft_op_name(node ? node->op : 0));
-  }
-  /* Synchronous device: wait, run (nothing), signal. */
-  uint32_t code = WEFT_STATUS_OK;
-  for (uint32_t i = 0; i < wait_count && code == WEFT_STATUS_OK; ++i) {
-    code = host->event_wait(host->host_ctx, waits[i], UINT64_MAX);
-  }
-  if (signal) host->event_signal(host->host_ctx, signal, code);
-  return WEFT_OK;
-}
-
-weft_status_t weft__cpu_ref_synchronize(weft_plugin_device_t* device) {
-  (void)device;
   return WEFT_OK;
 }
 

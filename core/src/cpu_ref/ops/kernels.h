@@ -46,7 +46,8 @@ typedef struct weft_cpu_ref_node_t {
 } weft_cpu_ref_node_t;
 
 /* Validates op, dtypes, shapes, strides and params exactly as docs/ops.md
- * states. Returns true when this backend runs the node; otherwise false with
+ * states, from the descriptors alone: data may be NULL (op queries and graph
+ * building have no memory yet). Returns true when this backend runs the node; otherwise false with
  * a precise reason in `reason` (always terminated when reason_cap > 0), e.g.
  * "mul_mat: src1 must be f32, got f16". reason may be NULL. */
 bool weft__cpu_ref_node_check(const weft_cpu_ref_node_t* node, char* reason,
@@ -61,8 +62,8 @@ size_t weft__cpu_ref_node_scratch_size(const weft_cpu_ref_node_t* node);
 /* Runs a node. scratch/scratch_size: a work area the caller provides, at
  * least weft__cpu_ref_node_scratch_size(node) bytes, any alignment; may be
  * NULL when that size is 0. Returns true, or false with a message in `error`
- * (a node that fails the check, a row id outside its table, a scratch area
- * too small). On false the contents of dst are unspecified. dst may be the
+ * (a node that fails the check, an operand without data, a row id outside its
+ * table, a scratch area too small). On false the contents of dst are unspecified. dst may be the
  * very same view as src0 (same data and strides) for the ops docs/ops.md
  * marks in-place safe; any other overlap of dst with an input is undefined. */
 bool weft__cpu_ref_node_run(const weft_cpu_ref_node_t* node, void* scratch,

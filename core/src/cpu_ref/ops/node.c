@@ -20,7 +20,7 @@ bool weft__cpu_ref_fail(char* error, size_t cap, const char* format, ...) {
 void* weft__cpu_ref_scratch_take(weft_cpu_ref_scratch_t* scratch, int64_t count, size_t size) {
   size_t bytes;
   if (count < 0 || __builtin_mul_overflow((size_t)count, size, &bytes)) return NULL;
-  if (!scratch->next) return bytes == 0 ? scratch : NULL;
+  if (!scratch->next) return NULL;
   const uintptr_t address = (uintptr_t)scratch->next;
   const size_t pad = (size_t)((WEFT_CPU_REF_SCRATCH_ALIGN -
                                address % WEFT_CPU_REF_SCRATCH_ALIGN) %
@@ -247,7 +247,6 @@ static bool weft_cpu_ref_check_tensor(weft_cpu_ref_reason_t* r, const char* name
                                  weft_dtype_block_bytes(t->dtype));
     }
   }
-  if (!t->data) return weft_cpu_ref_reject(r, "%s has no data", name);
   return true;
 }
 
@@ -721,6 +720,15 @@ bool weft__cpu_ref_node_run(const weft_cpu_ref_node_t* node, void* scratch, size
                             char* error, size_t error_cap) {
   if (error && error_cap > 0) error[0] = '\0';
   if (!weft__cpu_ref_node_check(node, error, error_cap)) return false;
+  /* The check judges descriptors alone (op queries have no data yet); a run
+   * needs every operand's memory. */
+  for (int i = 0; i <= WEFT_MAX_SRC; ++i) {
+    const weft_cpu_ref_tensor_t* t = i < WEFT_MAX_SRC ? node->src[i] : node->dst;
+    if (t && !t->data) {
+      return weft__cpu_ref_fail(error, error_cap, "%s: %s has no data", weft_op_name(node->op),
+                                i < WEFT_MAX_SRC ? weft_cpu_ref_src_names[i] : "dst");
+    }
+  }
   const size_t need = weft__cpu_ref_node_scratch_size(node);
   if (scratch_size < need || (need > 0 && !scratch)) {
     return weft__cpu_ref_fail(error, error_cap, "%s: scratch of %zu bytes, needs %zu",

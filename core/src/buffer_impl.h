@@ -1,0 +1,19 @@
+/* Internal layout of a host buffer handle, shared with the executor and
+ * tests that reach a buffer's plugin handle. */
+#ifndef WEFT_CORE_BUFFER_IMPL_H_
+#define WEFT_CORE_BUFFER_IMPL_H_
+
+#include <stdint.h>
+
+#include "runtime_impl.h"
+#include "weft/buffer.h"
+
+struct weft_buffer_s {
+  weft_device_t* device;
+  weft_plugin_buffer_t* handle;
+  uint64_t size;
+  uint32_t memory_type;
+  uint32_t mapped;
+};
+
+#endif /* WEFT_CORE_BUFFER_IMPL_H_ */
