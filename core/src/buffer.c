@@ -35,6 +35,41 @@ static weft_status_t weft_buffer_device_ready(const weft_buffer_t* buffer) {
   return WEFT_OK;
 }
 
+bool weft__buffer_serial_alive(weft_runtime_t* runtime, uint64_t serial) {
+  pthread_mutex_lock(&runtime->buffers_lock);
+  bool alive = false;
+  for (size_t i = 0; i < runtime->live_serial_count && !alive; ++i) {
+    alive = runtime->live_serials[i] == serial;
+  }
+  pthread_mutex_unlock(&runtime->buffers_lock);
+  return alive;
+}
+
+static weft_status_t weft_buffer_serial_register(weft_runtime_t* runtime,
+                                                 uint64_t* out_serial) {
+  pthread_mutex_lock(&runtime->buffers_lock);
+  weft_status_t status = weft__array_reserve_one(
+      runtime->allocator, (void**)&runtime->live_serials, &runtime->live_serial_capacity,
+      runtime->live_serial_count, sizeof(uint64_t));
+  if (status == WEFT_OK) {
+    *out_serial = runtime->next_buffer_serial++;
+    runtime->live_serials[runtime->live_serial_count++] = *out_serial;
+  }
+  pthread_mutex_unlock(&runtime->buffers_lock);
+  return status;
+}
+
+static void weft_buffer_serial_unregister(weft_runtime_t* runtime, uint64_t serial) {
+  pthread_mutex_lock(&runtime->buffers_lock);
+  for (size_t i = 0; i < runtime->live_serial_count; ++i) {
+    if (runtime->live_serials[i] == serial) {
+      runtime->live_serials[i] = runtime->live_serials[--runtime->live_serial_count];
+      break;
+    }
+  }
+  pthread_mutex_unlock(&runtime->buffers_lock);
+}
+
 weft_status_t weft_buffer_create(weft_device_t* device, weft_memory_type_t memory_type,
                                  uint64_t size, weft_buffer_t** out_buffer) {
   if (out_buffer) *out_buffer = NULL;
@@ -87,6 +122,15 @@ weft_status_t weft_buffer_create(weft_device_t* device, weft_memory_type_t memor
     }
   }
   pthread_mutex_unlock(&device->lock);
+  if (status == WEFT_OK) {
+    status = weft_buffer_serial_register(device->runtime, &buffer->serial);
+    if (status != WEFT_OK) {
+      pthread_mutex_lock(&device->lock);
+      device->plugin->table.buffer_free(device->opened, buffer->handle);
+      device->live_buffers--;
+      pthread_mutex_unlock(&device->lock);
+    }
+  }
   if (status != WEFT_OK) {
     weft__free(allocator, buffer);
     return status;
@@ -107,6 +151,7 @@ void weft_buffer_destroy(weft_buffer_t* buffer) {
   }
   if (device->live_buffers > 0) device->live_buffers--;
   pthread_mutex_unlock(&device->lock);
+  weft_buffer_serial_unregister(device->runtime, buffer->serial);
   weft__free(device->runtime->allocator, buffer);
 }
 

@@ -14,6 +14,7 @@ struct weft_buffer_s {
   uint64_t size;
   uint32_t memory_type;
   uint32_t mapped;
+  uint64_t serial; /* unique in its runtime, never reused */
 };
 
 #endif /* WEFT_CORE_BUFFER_IMPL_H_ */

@@ -81,3 +81,11 @@ int weft__event_query(weft_event_t* event, uint32_t* out_code) {
   pthread_mutex_unlock(&event->mutex);
   return signalled;
 }
+
+void weft__event_reset(weft_event_t* event) {
+  if (!event) return;
+  pthread_mutex_lock(&event->mutex);
+  event->signalled = 0;
+  event->code = 0;
+  pthread_mutex_unlock(&event->mutex);
+}

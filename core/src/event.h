@@ -15,6 +15,9 @@ void weft__event_destroy(weft_allocator_t allocator, weft_event_t* event);
 void weft__event_signal(weft_event_t* event, uint32_t code);
 /* Returns the signalled code, or DEADLINE_EXCEEDED. */
 uint32_t weft__event_wait(weft_event_t* event, uint64_t timeout_ns);
+/* Makes a signalled event unsignalled again, for the next execution of a
+ * program. Only when nobody waits on it. */
+void weft__event_reset(weft_event_t* event);
 /* 1 when signalled. */
 int weft__event_query(weft_event_t* event, uint32_t* out_code);
 

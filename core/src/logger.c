@@ -45,3 +45,14 @@ void weft__log(const weft_runtime_t* runtime, weft_log_level_t level,
   weft__log_v(runtime, level, source, format, args);
   va_end(args);
 }
+
+void weft__log_always(const weft_runtime_t* runtime, const char* source, const char* format,
+                      ...) {
+  if (!runtime || !runtime->log_fn) return;
+  char line[1024];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(line, sizeof(line), format, args);
+  va_end(args);
+  runtime->log_fn(runtime->log_user, WEFT_LOG_LEVEL_INFO, source ? source : "weft", line);
+}

@@ -57,6 +57,8 @@ weft_status_t weft_runtime_create(const weft_runtime_options_t* options,
   WEFT_RETURN_IF_ERROR(weft__alloc(allocator, sizeof(*runtime), "the runtime",
                                    (void**)&runtime));
   runtime->allocator = allocator;
+  pthread_mutex_init(&runtime->buffers_lock, NULL);
+  runtime->next_buffer_serial = 1;
   runtime->flags = options->flags;
   runtime->log_fn = options->log_fn;
   runtime->log_user = options->log_user;
@@ -120,6 +122,8 @@ void weft_runtime_destroy(weft_runtime_t* runtime) {
     weft__free(allocator, (void*)runtime->search_path[i].path);
   }
   weft__free(allocator, runtime->search_path);
+  weft__free(allocator, runtime->live_serials);
+  pthread_mutex_destroy(&runtime->buffers_lock);
   weft__free(allocator, runtime);
 }
 

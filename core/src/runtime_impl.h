@@ -79,6 +79,17 @@ struct weft_runtime_s {
   size_t device_capacity;
   weft_device_t** ordered;     /* registry order: live devices by score */
   size_t ordered_count;
+
+  /* Serials of live buffers, so a program can tell that a buffer it was
+   * compiled against was destroyed without touching the freed handle. */
+  pthread_mutex_t buffers_lock;
+  uint64_t next_buffer_serial;
+  uint64_t* live_serials;
+  size_t live_serial_count;
+  size_t live_serial_capacity;
 };
+
+/* True while the buffer with this serial exists (buffer.c). */
+bool weft__buffer_serial_alive(weft_runtime_t* runtime, uint64_t serial);
 
 #endif /* WEFT_CORE_RUNTIME_IMPL_H_ */

@@ -4,7 +4,9 @@
 
 #include "weft/allocator.h"
 #include "weft/buffer.h"
+#include "weft/graph.h"
 #include "weft/log.h"
+#include "weft/program.h"
 #include "weft/runtime.h"
 #include "weft/status.h"
 #include "weft/version.h"
