@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "weft/abi/graph.h"
 #include "weft/graph.h"
 
 typedef enum weft_tensor_kind_t {
