@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job: install dependencies, make a Release build in build/ and run
-# weft-probe, which lists every plugin found (active or not, and why) and the
-# device registry. Arguments pass through to weft-probe (try --help).
+# The main job: install dependencies, make a Release build in build/, run
+# weft-probe (every plugin found, active or not and why, and the device
+# registry), then weft-demo (one transformer block on every usable device:
+# does it match the reference CPU, and how long does it take). Arguments pass
+# through to weft-probe (try --help).
 set -euo pipefail
 # shellcheck source=tools/dev/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -10,4 +12,8 @@ bash "$WEFT_ROOT/tools/dev/deps.sh"
 # The test suite is test.sh's business; leaving it out keeps this build lean.
 weft_configure_build "$WEFT_ROOT/build" -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_TESTS=OFF
 weft_section "build/bin/weft-probe${*:+ $*}"
-exec "$WEFT_ROOT/build/bin/weft-probe" "$@"
+status=0
+"$WEFT_ROOT/build/bin/weft-probe" "$@" || status=$?
+weft_section "build/bin/weft-demo"
+"$WEFT_ROOT/build/bin/weft-demo" || status=$?
+exit "$status"
