@@ -928,11 +928,21 @@ static weft_status_t weft_program_start(weft_program_t* program, uint32_t* out_f
     program->started_steps = s + 1;
     if (step->kind == WEFT_STEP_COPY) {
       weft_plan_device_t* source = &plan->devices[step->source_device];
-      uint32_t code = weft_program_wait_segment(program, source->last_segment);
-      if (code == WEFT_STATUS_OK) code = weft_program_wait_segment(program, target->last_segment);
+      size_t waited = source->last_segment;
+      uint32_t code = weft_program_wait_segment(program, waited);
+      if (code == WEFT_STATUS_OK) {
+        waited = target->last_segment;
+        code = weft_program_wait_segment(program, waited);
+      }
       if (code != WEFT_STATUS_OK) {
+        const weft_step_t* failed = &plan->steps[waited - 1];
+        const weft_tensor_t* first = &program->tensors[plan->order[failed->begin]];
+        *out_failed_device = failed->device;
         status = weft_status_make((weft_status_code_t)code,
-                                  "a segment before the copy of '%s' failed: %s",
+                                  "device %s failed running the segment from %s '%s' (needed "
+                                  "by the copy of '%s'): %s",
+                                  plan->devices[failed->device].device->id,
+                                  weft_op_name(first->op), first->name,
                                   program->tensors[step->root].name,
                                   weft_status_code_text((weft_status_code_t)code));
         break;
