@@ -209,6 +209,27 @@ static void test_unsupported_op_falls_back_to_the_reference(void** state) {
   weft_runtime_destroy(runtime);
 }
 
+static void test_pinned_to_a_device_that_cannot_run_it(void** state) {
+  (void)state;
+  split_env("1", NULL, NULL);
+  weft_runtime_t* runtime = runtime_with_split(weft_allocator_system());
+  weft_graph_t* graph = NULL;
+  assert_null(weft_graph_create(runtime, &graph));
+  weft_tensor_t *x, *a;
+  int64_t ne[2] = {8, 3};
+  assert_null(weft_graph_input(graph, "x", WEFT_DTYPE_F32, 2, ne, &x));
+  assert_null(weft_graph_argmax(graph, x, &a));
+  assert_null(weft_tensor_name_set(a, "best"));
+  assert_null(weft_tensor_pin(a, device(runtime, "test-split:0")));
+  weft_program_t* program = (weft_program_t*)1;
+  expect_error(weft_graph_compile(graph, NULL, &program), WEFT_STATUS_UNSUPPORTED,
+               "argmax 'best' is pinned to test-split:0, which cannot run it: argmax: disabled "
+               "in test-split");
+  assert_null(program);
+  weft_graph_destroy(graph);
+  weft_runtime_destroy(runtime);
+}
+
 static void test_device_lost_then_replanned(void** state) {
   (void)state;
   float expected[OUT_COUNT], got[OUT_COUNT];
@@ -303,6 +324,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split_over_two_devices_equals_one),
       cmocka_unit_test(test_unsupported_op_falls_back_to_the_reference),
+      cmocka_unit_test(test_pinned_to_a_device_that_cannot_run_it),
       cmocka_unit_test(test_device_lost_then_replanned),
       cmocka_unit_test(test_arena_larger_than_the_device),
       cmocka_unit_test(test_out_of_memory_while_executing),
