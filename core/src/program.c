@@ -91,7 +91,7 @@ typedef struct weft_plan_t {
   weft_plan_device_t* devices;
   size_t device_count, device_capacity;
   uint64_t unplanned_bytes;
-  size_t copy_count, segment_count;
+  size_t copy_count, segment_count, in_place_count;
 } weft_plan_t;
 
 struct weft_program_s {
@@ -216,6 +216,19 @@ static weft_device_t* weft_program_reference_device(const weft_program_t* progra
   weft_status_t status = weft_runtime_device_find(program->runtime, "cpu-ref:0", &device);
   weft_status_free(status);
   return device;
+}
+
+/* Ops whose result may share its first operand's memory (docs/ops.md, "In
+ * place allowed"). */
+static bool weft_op_in_place(uint32_t op) {
+  switch (op) {
+    case WEFT_OP_ADD: case WEFT_OP_MUL: case WEFT_OP_SCALE: case WEFT_OP_RMS_NORM:
+    case WEFT_OP_ROPE: case WEFT_OP_SOFT_MAX: case WEFT_OP_GELU: case WEFT_OP_SILU:
+    case WEFT_OP_SWIGLU: case WEFT_OP_GEGLU:
+      return true;
+    default:
+      return false;
+  }
 }
 
 /* ---- placement ---- */
@@ -496,17 +509,22 @@ static weft_status_t weft_plan_build(weft_program_t* program) {
   size_t bytes = (size_t)(n ? n : 1) * sizeof(uint32_t);
   bool* needed = NULL;
   uint32_t* last_writer = NULL; /* per root: position of its last writer so far */
+  uint32_t* last_read = NULL;   /* per root: position of its last reader */
+  uint32_t* position = NULL;    /* per op tensor: its position in the order */
   weft_status_t status = WEFT_OK;
   if ((status = weft__alloc(allocator, bytes, "the plan", (void**)&plan->order)) ||
       (status = weft__alloc(allocator, bytes, "the plan", (void**)&plan->node_device)) ||
       (status = weft__alloc(allocator, bytes, "the plan", (void**)&plan->home)) ||
       (status = weft__alloc(allocator, bytes, "the plan", (void**)&plan->home_slot)) ||
       (status = weft__alloc(allocator, bytes, "the plan", (void**)&last_writer)) ||
+      (status = weft__alloc(allocator, bytes, "the plan", (void**)&last_read)) ||
+      (status = weft__alloc(allocator, bytes, "the plan", (void**)&position)) ||
       (status = weft__alloc(allocator, n ? n : 1, "the plan", (void**)&needed))) {
     goto done;
   }
   for (uint32_t i = 0; i < n; ++i) {
     plan->node_device[i] = plan->home[i] = plan->home_slot[i] = last_writer[i] = WEFT_NONE;
+    last_read[i] = position[i] = WEFT_NONE;
   }
 
   /* 1. Liveness, sweeping back over the topological order. */
@@ -585,15 +603,32 @@ static weft_status_t weft_plan_build(weft_program_t* program) {
   }
   if (status != WEFT_OK) goto done;
 
-  /* 3. Home slots (everything but bound storage), segments, replicas, copies. */
+  /* 3. Home slots (everything but bound storage), segments, replicas, copies.
+   * An op that may run in place (docs/ops.md) takes over its first operand's
+   * slot when that operand is an intermediate of the same shape, on the same
+   * device, that nothing reads afterwards. */
+  for (uint32_t p = 0; p < plan->order_count; ++p) {
+    const weft_tensor_t* t = &program->tensors[plan->order[p]];
+    position[t->id] = p;
+    for (int s = 0; s < WEFT_MAX_SRC; ++s) {
+      if (t->src[s]) last_read[weft__tensor_storage_root(t->src[s], NULL)->id] = p;
+    }
+    /* A later write into the storage counts as a use too. */
+    if (t->base) last_read[weft__tensor_storage_root(t, NULL)->id] = p;
+  }
   for (uint32_t i = 0; i < n && status == WEFT_OK; ++i) {
     const weft_tensor_t* t = &program->tensors[i];
     if (t->base || t->kind == WEFT_TENSOR_KIND_BOUND || plan->home[i] == WEFT_NONE) continue;
-    uint32_t first = 0;
-    if (t->kind == WEFT_TENSOR_KIND_RESULT) {
-      for (uint32_t p = 0; p < plan->order_count; ++p) {
-        if (plan->order[p] == i) first = p;
-      }
+    uint32_t first = t->kind == WEFT_TENSOR_KIND_RESULT ? position[i] : 0;
+    const weft_tensor_t* src0 = t->kind == WEFT_TENSOR_KIND_RESULT ? t->src[0] : NULL;
+    if (src0 && weft_op_in_place(t->op) && src0->kind == WEFT_TENSOR_KIND_RESULT &&
+        !src0->base && !src0->output && src0->dtype == t->dtype &&
+        memcmp(src0->ne, t->ne, sizeof(t->ne)) == 0 && last_read[src0->id] == first &&
+        plan->home[src0->id] == plan->home[i] && plan->home_slot[src0->id] != WEFT_NONE) {
+      plan->home_slot[i] = plan->home_slot[src0->id];
+      plan->unplanned_bytes += weft_align_up(weft_root_bytes(t));
+      plan->in_place_count++;
+      continue;
     }
     status = weft_plan_slot_add(program, plan->home[i], i, WEFT_NONE, 0, first,
                                 &plan->home_slot[i]);
@@ -699,6 +734,8 @@ static weft_status_t weft_plan_build(weft_program_t* program) {
 done:
   weft__free(allocator, needed);
   weft__free(allocator, last_writer);
+  weft__free(allocator, last_read);
+  weft__free(allocator, position);
   if (status != WEFT_OK) weft_plan_free(program);
   return status;
 }
@@ -1205,6 +1242,7 @@ void weft_program_stats_get(const weft_program_t* program, weft_program_stats_t*
   out_stats->node_count = plan->order_count;
   out_stats->segment_count = plan->segment_count;
   out_stats->copy_count = plan->copy_count;
+  out_stats->in_place_count = plan->in_place_count;
   for (size_t d = 0; d < plan->device_count; ++d) {
     bool used = false;
     for (size_t s = 0; s < plan->step_count && !used; ++s) {

@@ -3,7 +3,8 @@
  *   - the planner's reuse changes nothing: the block compiled normally gives
  *     bit-identical results to the same block with every intermediate kept
  *     (no memory shared), i.e. to the plain composition of the reference ops;
- *   - the planned peak is far below the sum of all intermediates;
+ *   - the planned peak is far below the sum of all intermediates, with ops
+ *     run in place where docs/ops.md allows it;
  *   - a graph compiled with WEFT_COMPILE_FLAG_DEBUG logs its placement. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,6 +91,9 @@ static void test_reuse_changes_nothing_and_saves_memory(void** state) {
                 (unsigned long long)planned.unplanned_bytes,
                 (unsigned long long)kept.planned_bytes);
   assert_int_equal(planned.node_count, kept.node_count);
+  /* The residual adds, norms and activations run in place. */
+  assert_true(planned.in_place_count > 0);
+  assert_int_equal(kept.in_place_count, 0);
   /* Liveness reuse: at most a quarter of the sum of all intermediates. */
   assert_true(planned.planned_bytes * 4 <= planned.unplanned_bytes);
   /* With every result kept nothing can share: most of the sum is needed. */
