@@ -110,35 +110,12 @@ static void weft_split_device_async_error(weft_plugin_device_t* device, weft_sta
 
 /* ---- tensors and nodes as the kernels see them ---- */
 
-/* The host's view of one tensor turned into the kernels' view. With `bind`
- * the buffer must be one of this device's, the data address is resolved and
- * the whole extent is checked against the buffer (the kernels trust it);
- * without (op queries) data stays NULL. */
-static bool weft_split_tensor_bind(weft_plugin_device_t* device, const weft_tensor_desc_t* desc,
-                                   bool bind, weft_cpu_ref_tensor_t* out, char* error,
-                                   size_t error_cap) {
-  memset(out, 0, sizeof(*out));
-  if (desc == NULL || !WEFT_ABI_HAS_MEMBER(desc, weft_tensor_desc_t, offset)) {
-    snprintf(error, error_cap, "tensor descriptor is missing or smaller than ABI 1.0's");
-    return false;
-  }
-  out->dtype = desc->dtype;
-  for (int i = 0; i < WEFT_MAX_DIMS; ++i) {
-    out->ne[i] = desc->ne[i];
-    out->nb[i] = desc->nb[i];
-    if (desc->ne[i] < 1 || desc->nb[i] < 0) {
-      snprintf(error, error_cap,
-               "ne[%d] = %lld and nb[%d] = %lld: extents must be >= 1 and strides >= 0", i,
-               (long long)desc->ne[i], i, (long long)desc->nb[i]);
-      return false;
-    }
-  }
-  if (!bind) return true;
-  const weft_plugin_buffer_t* buffer = desc->buffer;
-  if (buffer == NULL) {
-    snprintf(error, error_cap, "tensor has no buffer");
-    return false;
-  }
+/* A buffer handle is usable here only if it is a live test-split buffer of
+ * this very device: each device has its own memory. */
+static bool weft_split_buffer_resolve(void* ctx, const weft_plugin_buffer_t* buffer,
+                                      void** out_data, uint64_t* out_size, char* error,
+                                      size_t error_cap) {
+  const weft_plugin_device_t* device = (const weft_plugin_device_t*)ctx;
   if (buffer->magic != WEFT_SPLIT_BUFFER_MAGIC) {
     snprintf(error, error_cap,
              "buffer %p is not a test-split buffer (another plugin's handle, or a freed one)",
@@ -151,31 +128,8 @@ static bool weft_split_tensor_bind(weft_plugin_device_t* device, const weft_tens
              (const void*)buffer, buffer->owner->id, device->id);
     return false;
   }
-  uint64_t block = weft_dtype_block_elements(desc->dtype);
-  uint64_t block_bytes = weft_dtype_block_bytes(desc->dtype);
-  if (block == 0 || (uint64_t)desc->ne[0] % block != 0) {
-    snprintf(error, error_cap, "dtype %u with ne[0] = %lld is not a whole number of blocks",
-             desc->dtype, (long long)desc->ne[0]);
-    return false;
-  }
-  /* The last byte any element touches. */
-  uint64_t extent = block_bytes, term = 0;
-  uint64_t counts[WEFT_MAX_DIMS] = {(uint64_t)desc->ne[0] / block - 1, (uint64_t)desc->ne[1] - 1,
-                                    (uint64_t)desc->ne[2] - 1, (uint64_t)desc->ne[3] - 1};
-  for (int i = 0; i < WEFT_MAX_DIMS; ++i) {
-    if (__builtin_mul_overflow(counts[i], (uint64_t)desc->nb[i], &term) ||
-        __builtin_add_overflow(extent, term, &extent)) {
-      snprintf(error, error_cap, "tensor extent overflows");
-      return false;
-    }
-  }
-  if (desc->offset > buffer->size || extent > buffer->size - desc->offset) {
-    snprintf(error, error_cap, "tensor spans [%llu, +%llu) but its buffer has %llu bytes",
-             (unsigned long long)desc->offset, (unsigned long long)extent,
-             (unsigned long long)buffer->size);
-    return false;
-  }
-  out->data = (char*)buffer->data + desc->offset;
+  *out_data = buffer->data;
+  *out_size = buffer->size;
   return true;
 }
 
@@ -193,41 +147,17 @@ static uint32_t weft_split_node_bind(weft_plugin_device_t* device, const weft_no
     snprintf(error, error_cap, "node is missing or smaller than ABI 1.0's");
     return WEFT_STATUS_INVALID_ARGUMENT;
   }
-  const char* name = weft_op_name(node->op);
   if (node->op < WEFT_SPLIT_OP_LIMIT &&
       (device->instance->config.disabled_ops & ((uint64_t)1 << node->op)) != 0) {
-    snprintf(error, error_cap, "%s: disabled in test-split (%s)", name,
+    snprintf(error, error_cap, "%s: disabled in test-split (%s)", weft_op_name(node->op),
              WEFT_SPLIT_ENV_UNSUPPORTED);
     return WEFT_STATUS_UNSUPPORTED;
   }
-  out->op = node->op;
-  char detail[300];
-  for (int i = 0; i < WEFT_MAX_SRC; ++i) {
-    uint32_t index = node->src[i];
-    if (index == WEFT_NODE_NO_TENSOR) continue;
-    if (index >= tensor_count) {
-      snprintf(error, error_cap, "%s: src%d is tensor %u of %u", name, i, index, tensor_count);
-      return WEFT_STATUS_INVALID_ARGUMENT;
-    }
-    if (!weft_split_tensor_bind(device, tensors[index], bind, &storage[i], detail,
-                                sizeof(detail))) {
-      snprintf(error, error_cap, "%s: src%d (tensor %u): %s", name, i, index, detail);
-      return WEFT_STATUS_INVALID_ARGUMENT;
-    }
-    out->src[i] = &storage[i];
-  }
-  if (node->dst >= tensor_count) {
-    snprintf(error, error_cap, "%s: dst is tensor %u of %u", name, node->dst, tensor_count);
+  if (!weft__cpu_ref_node_from_abi(node, tensors, tensor_count,
+                                   bind ? weft_split_buffer_resolve : NULL, device, storage,
+                                   out, error, error_cap)) {
     return WEFT_STATUS_INVALID_ARGUMENT;
   }
-  if (!weft_split_tensor_bind(device, tensors[node->dst], bind, &storage[WEFT_MAX_SRC], detail,
-                              sizeof(detail))) {
-    snprintf(error, error_cap, "%s: dst (tensor %u): %s", name, node->dst, detail);
-    return WEFT_STATUS_INVALID_ARGUMENT;
-  }
-  out->dst = &storage[WEFT_MAX_SRC];
-  out->params = node->params;
-  out->params_size = node->params != NULL ? node->params_size : 0;
   if (!weft__cpu_ref_node_check(out, error, error_cap)) return WEFT_STATUS_UNSUPPORTED;
   return WEFT_STATUS_OK;
 }

@@ -8,102 +8,15 @@
 #include "cpu_ref_impl.h"
 #include "ops/kernels.h"
 
-/* The host's view of one tensor turned into the kernels' view. With `bind`
- * the data address is resolved and the whole extent is checked against the
- * buffer; without it (op queries) data stays NULL. */
-static bool weft_cpu_ref_tensor_from_desc(const weft_tensor_desc_t* desc, bool bind,
-                                          weft_cpu_ref_tensor_t* out, char* error,
-                                          size_t error_cap) {
-  memset(out, 0, sizeof(*out));
-  if (!desc || !WEFT_ABI_HAS_MEMBER(desc, weft_tensor_desc_t, offset)) {
-    snprintf(error, error_cap, "tensor descriptor is missing or smaller than ABI 1.0's");
-    return false;
-  }
-  out->dtype = desc->dtype;
-  for (int i = 0; i < WEFT_MAX_DIMS; ++i) {
-    out->ne[i] = desc->ne[i];
-    out->nb[i] = desc->nb[i];
-    if (desc->ne[i] < 1 || desc->nb[i] < 0) {
-      snprintf(error, error_cap, "ne[%d] = %lld and nb[%d] = %lld: extents must be >= 1 and "
-               "strides >= 0", i, (long long)desc->ne[i], i, (long long)desc->nb[i]);
-      return false;
-    }
-  }
-  if (!bind) return true;
-  const weft_plugin_buffer_t* buffer = desc->buffer;
-  if (!buffer) {
-    snprintf(error, error_cap, "tensor has no buffer");
-    return false;
-  }
-  /* The last byte any element touches: the kernels trust the caller on this. */
-  uint64_t block = weft_dtype_block_elements(desc->dtype);
-  uint64_t block_bytes = weft_dtype_block_bytes(desc->dtype);
-  if (block == 0 || (uint64_t)desc->ne[0] % block != 0) {
-    snprintf(error, error_cap, "dtype %u with ne[0] = %lld is not a whole number of blocks",
-             desc->dtype, (long long)desc->ne[0]);
-    return false;
-  }
-  uint64_t extent = block_bytes, term = 0;
-  uint64_t counts[WEFT_MAX_DIMS] = {(uint64_t)desc->ne[0] / block - 1, (uint64_t)desc->ne[1] - 1,
-                                    (uint64_t)desc->ne[2] - 1, (uint64_t)desc->ne[3] - 1};
-  for (int i = 0; i < WEFT_MAX_DIMS; ++i) {
-    if (__builtin_mul_overflow(counts[i], (uint64_t)desc->nb[i], &term) ||
-        __builtin_add_overflow(extent, term, &extent)) {
-      snprintf(error, error_cap, "tensor extent overflows");
-      return false;
-    }
-  }
-  if (desc->offset > buffer->size || extent > buffer->size - desc->offset) {
-    snprintf(error, error_cap, "tensor spans [%llu, +%llu) but its buffer has %llu bytes",
-             (unsigned long long)desc->offset, (unsigned long long)extent,
-             (unsigned long long)buffer->size);
-    return false;
-  }
-  out->data = (char*)buffer->data + desc->offset;
-  return true;
-}
-
-/* Builds the kernels' node from an ABI node whose operands index `tensors`.
- * storage holds the converted tensors (one per operand slot plus dst). */
-static bool weft_cpu_ref_node_from_abi(const weft_node_t* node,
-                                       const weft_tensor_desc_t* const* tensors,
-                                       uint32_t tensor_count, bool bind,
-                                       weft_cpu_ref_tensor_t storage[WEFT_MAX_SRC + 1],
-                                       weft_cpu_ref_node_t* out, char* error, size_t error_cap) {
-  memset(out, 0, sizeof(*out));
-  if (!node || !WEFT_ABI_HAS_MEMBER(node, weft_node_t, params)) {
-    snprintf(error, error_cap, "node is missing or smaller than ABI 1.0's");
-    return false;
-  }
-  out->op = node->op;
-  const char* name = weft_op_name(node->op);
-  char detail[200];
-  for (int i = 0; i < WEFT_MAX_SRC; ++i) {
-    uint32_t index = node->src[i];
-    if (index == WEFT_NODE_NO_TENSOR) continue;
-    if (index >= tensor_count) {
-      snprintf(error, error_cap, "%s: src%d is tensor %u of %u", name, i, index, tensor_count);
-      return false;
-    }
-    if (!weft_cpu_ref_tensor_from_desc(tensors[index], bind, &storage[i], detail,
-                                       sizeof(detail))) {
-      snprintf(error, error_cap, "%s: src%d (tensor %u): %s", name, i, index, detail);
-      return false;
-    }
-    out->src[i] = &storage[i];
-  }
-  if (node->dst >= tensor_count) {
-    snprintf(error, error_cap, "%s: dst is tensor %u of %u", name, node->dst, tensor_count);
-    return false;
-  }
-  if (!weft_cpu_ref_tensor_from_desc(tensors[node->dst], bind, &storage[WEFT_MAX_SRC], detail,
-                                     sizeof(detail))) {
-    snprintf(error, error_cap, "%s: dst (tensor %u): %s", name, node->dst, detail);
-    return false;
-  }
-  out->dst = &storage[WEFT_MAX_SRC];
-  out->params = node->params;
-  out->params_size = node->params ? node->params_size : 0;
+/* cpu-ref buffers are host memory it allocated itself. */
+static bool weft_cpu_ref_buffer_resolve(void* ctx, const weft_plugin_buffer_t* buffer,
+                                        void** out_data, uint64_t* out_size, char* error,
+                                        size_t error_cap) {
+  (void)ctx;
+  (void)error;
+  (void)error_cap;
+  *out_data = buffer->data;
+  *out_size = buffer->size;
   return true;
 }
 
@@ -119,8 +32,8 @@ weft_status_t weft__cpu_ref_op_query(weft_plugin_device_t* device, const weft_no
   weft_cpu_ref_node_t ref;
   char reason[512];
   bool supported =
-      weft_cpu_ref_node_from_abi(node, tensors, tensor_count, false, storage, &ref, reason,
-                                 sizeof(reason)) &&
+      weft__cpu_ref_node_from_abi(node, tensors, tensor_count, NULL, NULL, storage, &ref,
+                                  reason, sizeof(reason)) &&
       weft__cpu_ref_node_check(&ref, reason, sizeof(reason));
   out_support->supported = supported ? 1u : 0u;
   /* The answer holds WEFT_REASON_CAP bytes; a longer reason is cut there. */
@@ -152,8 +65,9 @@ weft_status_t weft__cpu_ref_segment_submit(weft_plugin_device_t* device,
     weft_cpu_ref_node_t ref;
     char error[512];
     const weft_node_t* node = segment->nodes[n];
-    if (!weft_cpu_ref_node_from_abi(node, segment->tensors, segment->tensor_count, true,
-                                    storage, &ref, error, sizeof(error)) ||
+    if (!weft__cpu_ref_node_from_abi(node, segment->tensors, segment->tensor_count,
+                                     weft_cpu_ref_buffer_resolve, NULL, storage, &ref, error,
+                                     sizeof(error)) ||
         !weft__cpu_ref_node_check(&ref, error, sizeof(error))) {
       status = host->status_make(host->host_ctx, WEFT_STATUS_INVALID_ARGUMENT,
                                  "cpu-ref: segment node %u: %s", n, error);

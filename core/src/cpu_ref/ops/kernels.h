@@ -94,6 +94,24 @@ bool weft__dequantize_supported(uint32_t dtype);
  * as f16. Returns false for n not a multiple of 32. dst needs no alignment. */
 bool weft__quantize_row_q8_0(const float* src, void* dst, int64_t n);
 
+/* Maps a plugin's buffer handle to its memory; false with a reason for a
+ * handle the backend does not recognise. */
+typedef bool (*weft_cpu_ref_buffer_resolve_fn)(void* ctx, const weft_plugin_buffer_t* buffer,
+                                               void** out_data, uint64_t* out_size,
+                                               char* error, size_t error_cap);
+
+/* Turns an ABI node, whose operands index `tensors`, into a kernel node whose
+ * tensors live in `storage`. With `resolve`, data addresses are resolved and
+ * each tensor's whole extent is checked against its buffer; without it (op
+ * queries) data stays NULL. Returns false with a reason naming the operand
+ * ("silu: src0 (tensor 0): tensor spans [0, +128) but its buffer has 64
+ * bytes"). Does not run the node check. */
+bool weft__cpu_ref_node_from_abi(const weft_node_t* node,
+                                 const weft_tensor_desc_t* const* tensors,
+                                 uint32_t tensor_count, weft_cpu_ref_buffer_resolve_fn resolve,
+                                 void* ctx, weft_cpu_ref_tensor_t storage[WEFT_MAX_SRC + 1],
+                                 weft_cpu_ref_node_t* out, char* error, size_t error_cap);
+
 /* The dtype's name as docs/ops.md and GGUF spell it ("q4_K"), or "unknown". */
 const char* weft__dtype_name(uint32_t dtype);
 
