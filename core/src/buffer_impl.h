@@ -3,6 +3,8 @@
 #ifndef WEFT_CORE_BUFFER_IMPL_H_
 #define WEFT_CORE_BUFFER_IMPL_H_
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "runtime_impl.h"
@@ -14,7 +16,11 @@ struct weft_buffer_s {
   uint64_t size;
   uint32_t memory_type;
   uint32_t mapped;
-  uint64_t serial; /* unique in its runtime, never reused */
+  uint64_t serial;  /* unique in its runtime, never reused */
+  bool imported;    /* wraps memory the device does not own */
+  bool read_only;   /* a mapped file: ops and writes may not change it */
+  void* file_map;   /* munmap'ed at destroy */
+  size_t file_map_size;
 };
 
 #endif /* WEFT_CORE_BUFFER_IMPL_H_ */

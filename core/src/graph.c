@@ -375,6 +375,15 @@ static weft_status_t weft_graph_op(weft_graph_t* graph, uint32_t op,
   if (params_size > WEFT_TENSOR_PARAMS_CAP) {
     return weft_status_make(WEFT_STATUS_INTERNAL, "%s: params of %u bytes", name, params_size);
   }
+  if (alias) {
+    const weft_tensor_t* root = weft__tensor_storage_root(alias, NULL);
+    if (root->kind == WEFT_TENSOR_KIND_BOUND && root->buffer->read_only) {
+      return weft_status_make(WEFT_STATUS_INVALID_ARGUMENT,
+                              "%s: cannot write into '%s': it is bound to a read-only mapped "
+                              "file",
+                              name, alias->name);
+    }
+  }
   weft_tensor_t* result = NULL;
   WEFT_RETURN_IF_ERROR(weft_graph_tensor_new(graph, WEFT_TENSOR_KIND_RESULT,
                                              alias ? alias->name : NULL, &result));

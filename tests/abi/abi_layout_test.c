@@ -148,7 +148,7 @@ WEFT_PIN(weft_op_support_t, struct_size, 0, 4);
 WEFT_PIN(weft_op_support_t, supported, 4, 4);
 WEFT_PIN(weft_op_support_t, reason, 8, 256);
 
-WEFT_PIN_SIZE(weft_plugin_interface_t, 168, 8);
+WEFT_PIN_SIZE(weft_plugin_interface_t, 176, 8);
 WEFT_PIN(weft_plugin_interface_t, struct_size, 0, 4);
 WEFT_PIN(weft_plugin_interface_t, reserved0, 4, 4);
 WEFT_PIN(weft_plugin_interface_t, info, 8, 8);
@@ -173,6 +173,8 @@ WEFT_PIN(weft_plugin_interface_t, segment_submit, 144, 8);
 WEFT_PIN(weft_plugin_interface_t, synchronize, 152, 8);
 /* ABI 1.1 */
 WEFT_PIN(weft_plugin_interface_t, device_memory_query, 160, 8);
+/* ABI 1.2 */
+WEFT_PIN(weft_plugin_interface_t, buffer_import_host, 168, 8);
 
 /* ---- op.h parameter structs ---- */
 WEFT_PIN_SIZE(weft_op_scale_params_t, 12, 4);
@@ -220,8 +222,8 @@ WEFT_PIN_SIZE(weft_plugin_negotiate_fn, 8, 8);
 
 /* version.h */
 WEFT_PIN_VALUE(WEFT_ABI_VERSION_MAJOR, 1);
-WEFT_PIN_VALUE(WEFT_ABI_VERSION_MINOR, 1);
-WEFT_PIN_VALUE(WEFT_ABI_VERSION, 0x00010001u);
+WEFT_PIN_VALUE(WEFT_ABI_VERSION_MINOR, 2);
+WEFT_PIN_VALUE(WEFT_ABI_VERSION, 0x00010002u);
 WEFT_PIN_VALUE(WEFT_ABI_MAKE_VERSION(2, 3), 0x00020003u);
 WEFT_PIN_VALUE(WEFT_ABI_VERSION_MAJOR_OF(0x00020003u), 2);
 WEFT_PIN_VALUE(WEFT_ABI_VERSION_MINOR_OF(0x00020003u), 3);

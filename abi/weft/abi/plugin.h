@@ -1,6 +1,6 @@
 /* weft plugin ABI: negotiation, plugin info, probing and the plugin's
  * function table. This is the contract between libweft (the host) and a
- * backend plugin (a shared object). Specified in docs/abi.md, ABI 1.1.
+ * backend plugin (a shared object). Specified in docs/abi.md, ABI 1.2.
  *
  * Life of a plugin, as the host drives it:
  *   1. dlopen(RTLD_NOW | RTLD_LOCAL); look up WEFT_PLUGIN_ENTRY_SYMBOL.
@@ -203,6 +203,19 @@ struct weft_plugin_interface_t {
   weft_status_t (*device_memory_query)(weft_plugin_device_t* device,
                                        uint64_t* out_free,
                                        uint64_t* out_total);
+
+  /* ---- ABI 1.2 ---- */
+
+  /* Wraps `size` bytes of host memory at `host_ptr` (aligned to at least 64)
+   * as a buffer of the device, without copying: for devices that read host
+   * memory directly (CPUs, integrated GPUs with unified memory). The host
+   * keeps the memory alive and unchanged in place until buffer_free, which
+   * releases the wrapper only. The buffer may be read-only memory (a mapped
+   * file); the host never lets the device write into such a buffer.
+   * WEFT_STATUS_UNSUPPORTED when the device cannot. */
+  weft_status_t (*buffer_import_host)(weft_plugin_device_t* device, void* host_ptr,
+                                      uint64_t size,
+                                      weft_plugin_buffer_t** out_buffer);
 };
 
 /* Every plugin defines exactly this function:

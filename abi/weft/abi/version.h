@@ -21,9 +21,10 @@
 /* The version these headers describe.
  *   1.0  first stable ABI.
  *   1.1  appended weft_plugin_interface_t.device_memory_query and
- *        weft_host_services_t.env_get. */
+ *        weft_host_services_t.env_get.
+ *   1.2  appended weft_plugin_interface_t.buffer_import_host. */
 #define WEFT_ABI_VERSION_MAJOR 1
-#define WEFT_ABI_VERSION_MINOR 1
+#define WEFT_ABI_VERSION_MINOR 2
 #define WEFT_ABI_VERSION \
   WEFT_ABI_MAKE_VERSION(WEFT_ABI_VERSION_MAJOR, WEFT_ABI_VERSION_MINOR)
 

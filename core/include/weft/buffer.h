@@ -7,6 +7,7 @@
 #ifndef WEFT_BUFFER_H_
 #define WEFT_BUFFER_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "weft/abi/device.h"
@@ -25,7 +26,29 @@ WEFT_API weft_status_t weft_buffer_create(weft_device_t* device,
                                           weft_memory_type_t memory_type,
                                           uint64_t size,
                                           weft_buffer_t** out_buffer);
-/* NULL is a no-op. */
+/* Wraps `size` bytes of the application's memory at `host_ptr` (aligned to at
+ * least 64 bytes) as a buffer of `device`, without copying. The memory must
+ * stay alive until the buffer is destroyed; the buffer reads and writes it in
+ * place. Errors: UNSUPPORTED when the device cannot read host memory directly
+ * (a discrete GPU: allocate with weft_buffer_create and write instead),
+ * INVALID_ARGUMENT (NULL, misaligned, size 0). */
+WEFT_API weft_status_t weft_buffer_wrap_host(weft_device_t* device, void* host_ptr,
+                                             uint64_t size, weft_buffer_t** out_buffer);
+
+/* The whole file at `path` as a read-only buffer of `device`: mapped and
+ * wrapped without a copy where the device reads host memory (CPUs, unified
+ * memory), else copied once into a device buffer. Bind tensors at their file
+ * offsets (GGUF weights). Writes into it are refused (FAILED_PRECONDITION).
+ * Errors: NOT_FOUND / PERMISSION_DENIED / IO_ERROR naming the path,
+ * INVALID_ARGUMENT for an empty file, and what weft_buffer_create returns. */
+WEFT_API weft_status_t weft_buffer_map_file(weft_device_t* device, const char* path,
+                                            weft_buffer_t** out_buffer);
+
+/* True for a buffer that only wraps memory (wrap_host, or a mapped file the
+ * device reads in place); false for memory the device allocated. */
+WEFT_API bool weft_buffer_is_zero_copy(const weft_buffer_t* buffer);
+
+/* NULL is a no-op. A mapped file is unmapped. */
 WEFT_API void weft_buffer_destroy(weft_buffer_t* buffer);
 
 WEFT_API uint64_t weft_buffer_size(const weft_buffer_t* buffer);

@@ -197,7 +197,7 @@ WEFT_API void weft_device_info_get(const weft_device_t* device,
 /* "cpu", "gpu", "igpu", "accelerator", "virtual". */
 WEFT_API const char* weft_device_type_name(weft_device_type_t type);
 
-/* Current free/total bytes (ABI 1.1 plugins answer live; 1.0 plugins give the
+/* Current free/total bytes (plugins of ABI 1.1 and later answer live; 1.0 plugins give the
  * values from their capability record). Opens the device if needed. */
 WEFT_API weft_status_t weft_device_memory_query(weft_device_t* device,
                                                 uint64_t* out_free,

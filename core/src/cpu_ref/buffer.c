@@ -73,15 +73,40 @@ weft_status_t weft__cpu_ref_buffer_allocate(weft_plugin_device_t* device,
   }
   buffer->data = data;
   buffer->size = params->size;
+  buffer->owned = true;
   device->live_bytes += params->size;
+  *out_buffer = buffer;
+  return WEFT_OK;
+}
+
+weft_status_t weft__cpu_ref_buffer_import_host(weft_plugin_device_t* device, void* host_ptr,
+                                              uint64_t size, weft_plugin_buffer_t** out_buffer) {
+  const weft_host_services_t* host = device->host;
+  *out_buffer = NULL;
+  if (!host_ptr || size == 0) {
+    return host->status_make(host->host_ctx, WEFT_STATUS_INVALID_ARGUMENT,
+                             "cpu-ref: cannot wrap %llu bytes at %p", (unsigned long long)size,
+                             host_ptr);
+  }
+  weft_plugin_buffer_t* buffer =
+      (weft_plugin_buffer_t*)host->alloc(host->host_ctx, sizeof(*buffer), 0);
+  if (!buffer) {
+    return host->status_make(host->host_ctx, WEFT_STATUS_OUT_OF_MEMORY,
+                             "cpu-ref: out of memory wrapping host memory");
+  }
+  buffer->data = host_ptr;
+  buffer->size = size;
+  buffer->owned = false; /* the host's memory: wrapped, never freed here */
   *out_buffer = buffer;
   return WEFT_OK;
 }
 
 void weft__cpu_ref_buffer_free(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer) {
   if (!buffer) return;
-  device->live_bytes -= buffer->size;
-  device->host->free(device->host->host_ctx, buffer->data);
+  if (buffer->owned) {
+    device->live_bytes -= buffer->size;
+    device->host->free(device->host->host_ctx, buffer->data);
+  }
   device->host->free(device->host->host_ctx, buffer);
 }
 

@@ -2,6 +2,8 @@
 #ifndef WEFT_CORE_CPU_REF_IMPL_H_
 #define WEFT_CORE_CPU_REF_IMPL_H_
 
+#include <stdbool.h>
+
 #include "weft/abi/plugin.h"
 
 struct weft_plugin_instance_s {
@@ -17,6 +19,7 @@ struct weft_plugin_device_s {
 struct weft_plugin_buffer_s {
   void* data;
   uint64_t size;
+  bool owned; /* false: wraps the host's memory (buffer_import_host) */
 };
 
 /* Device and buffer entry points (buffer.c). */
@@ -26,6 +29,8 @@ void weft__cpu_ref_device_close(weft_plugin_device_t* device);
 weft_status_t weft__cpu_ref_buffer_allocate(weft_plugin_device_t* device,
                                             const weft_buffer_params_t* params,
                                             weft_plugin_buffer_t** out_buffer);
+weft_status_t weft__cpu_ref_buffer_import_host(weft_plugin_device_t* device, void* host_ptr,
+                                              uint64_t size, weft_plugin_buffer_t** out_buffer);
 void weft__cpu_ref_buffer_free(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer);
 weft_status_t weft__cpu_ref_buffer_map(weft_plugin_device_t* device,
                                        weft_plugin_buffer_t* buffer, void** out_ptr);

@@ -148,6 +148,7 @@ static const weft_plugin_interface_t weft_cpu_ref_interface = {
     .segment_submit = weft__cpu_ref_segment_submit,
     .synchronize = weft__cpu_ref_synchronize,
     .device_memory_query = weft__cpu_ref_device_memory_query,
+    .buffer_import_host = weft__cpu_ref_buffer_import_host,
 };
 
 int32_t weft__cpu_ref_negotiate(weft_negotiation_t* negotiation) {
