@@ -144,7 +144,7 @@ typedef struct cts_report_t {
   char plugin_name[64];
   char plugin_version[64];
   uint32_t plugin_abi;       /* info->abi_version */
-  uint32_t negotiated;       /* plugin_version answered to a 1.1 host */
+  uint32_t negotiated;       /* plugin_version answered to this host */
   uint32_t table_size;       /* the table's struct_size */
   bool available;            /* probe and instance_create said yes */
   char unavailable_reason[WEFT_REASON_CAP];

@@ -140,7 +140,7 @@ uint32_t cts_cases_per_combo(cts_mode_t mode) {
   switch (mode) {
     case CTS_MODE_QUICK: return 1;
     case CTS_MODE_FULL: return 8;
-    default: return 2;
+    default: return 4;
   }
 }
 

@@ -24,15 +24,12 @@ struct cts_host_status_t {
   cts_host_status_t* prev;
   cts_host_status_t* next;
   uint32_t code;
-  char message[]; /* NUL-terminated */
+  const char* message; /* NUL-terminated; stored right after the struct */
 };
 
 /* Answers for status_make when the C library is out of memory: one per
  * code, never freed, not counted (a plugin may still free them). */
-static struct {
-  cts_host_status_t header;
-  char message[32];
-} cts_host_static_statuses[WEFT_STATUS_CODE_COUNT_];
+static cts_host_status_t cts_host_static_statuses[WEFT_STATUS_CODE_COUNT_];
 
 static const char* cts_host_code_text(uint32_t code) {
   switch (code) {
@@ -48,7 +45,7 @@ static const char* cts_host_code_text(uint32_t code) {
 
 static bool cts_host_is_static_status(const void* status) {
   for (size_t i = 0; i < WEFT_STATUS_CODE_COUNT_; ++i) {
-    if (status == (const void*)&cts_host_static_statuses[i].header) return true;
+    if (status == (const void*)&cts_host_static_statuses[i]) return true;
   }
   return false;
 }
@@ -173,14 +170,15 @@ static weft_status_t cts_host_status_make(void* host_ctx, uint32_t code, const c
   cts_host_status_t* status = (cts_host_status_t*)malloc(sizeof(*status) + (size_t)length + 1);
   if (status == NULL) {
     uint32_t slot = code < WEFT_STATUS_CODE_COUNT_ ? code : WEFT_STATUS_UNKNOWN;
-    cts_host_static_statuses[slot].header.code = slot;
-    snprintf(cts_host_static_statuses[slot].message,
-             sizeof(cts_host_static_statuses[slot].message), "%s", cts_host_code_text(slot));
-    return (weft_status_t)(void*)&cts_host_static_statuses[slot].header;
+    cts_host_static_statuses[slot].code = slot;
+    cts_host_static_statuses[slot].message = cts_host_code_text(slot);
+    return (weft_status_t)(void*)&cts_host_static_statuses[slot];
   }
   status->code = code;
-  memcpy(status->message, text, (size_t)length);
-  status->message[length] = '\0';
+  char* copy = (char*)(status + 1);
+  memcpy(copy, text, (size_t)length);
+  copy[length] = '\0';
+  status->message = copy;
   pthread_mutex_lock(&host->lock);
   status->prev = NULL;
   status->next = host->statuses;

@@ -59,7 +59,7 @@ typedef struct cts_host_t {
   char trap_member[48];
 } cts_host_t;
 
-/* Prepares a host that speaks `abi_version` (1.0 or 1.1): for 1.0 the
+/* Prepares a host that speaks `abi_version` (1.0, or any later minor): for 1.0 the
  * table's struct_size ends before env_get, and env_get (still stored past
  * it) is a trap that counts calls. Log lines go to `log` (may be NULL):
  * errors always, warnings with verbose >= 1, everything with verbose >= 2. */

@@ -21,12 +21,19 @@
   (WEFT_ABI_HAS_MEMBER((table), weft_plugin_interface_t, member) && \
    (table)->member != NULL)
 
-/* ABI 1.0's sizes (docs/abi.md): the plugin table ended before
- * device_memory_query; the output records have not grown since. */
-#define CTS_TABLE_SIZE_1_0 ((uint32_t)offsetof(weft_plugin_interface_t, device_memory_query))
-#define CTS_CAPS_SIZE_1_0 ((uint32_t)sizeof(weft_device_caps_t))
-#define CTS_PROBE_SIZE_1_0 ((uint32_t)sizeof(weft_probe_result_t))
-#define CTS_SUPPORT_SIZE_1_0 ((uint32_t)sizeof(weft_op_support_t))
+/* ABI 1.0's sizes (docs/abi.md, LP64): the plugin table ended before
+ * device_memory_query; the output records have not grown since, which the
+ * asserts below keep true until one does (then its 1.0 size stays here). */
+#define CTS_TABLE_SIZE_1_0 160u
+#define CTS_CAPS_SIZE_1_0 664u
+#define CTS_PROBE_SIZE_1_0 272u
+#define CTS_SUPPORT_SIZE_1_0 264u
+_Static_assert(offsetof(weft_plugin_interface_t, device_memory_query) == CTS_TABLE_SIZE_1_0,
+               "ABI 1.0's table ends at device_memory_query");
+_Static_assert(sizeof(weft_device_caps_t) == CTS_CAPS_SIZE_1_0 &&
+                   sizeof(weft_probe_result_t) == CTS_PROBE_SIZE_1_0 &&
+                   sizeof(weft_op_support_t) == CTS_SUPPORT_SIZE_1_0,
+               "an output record grew: the suite's newer-host cases need a look");
 
 typedef struct cts_plugin_t {
   void* library; /* dlopen handle; NULL for the built-in backend */
@@ -65,7 +72,7 @@ void cts_logf(const cts_options_t* options, int level, const char* format, ...)
 /* ---- cts_contract.c ---- */
 
 /* Negotiation with hosts of other versions, the table, and probe. Returns the
- * table a 1.1 host gets (NULL when the plugin refuses a 1.1 host; the
+ * table a host of these headers gets (NULL when the plugin refuses it; the
  * failure is in the report). */
 const weft_plugin_interface_t* cts_contract_plugin(const cts_plugin_t* plugin,
                                                    const cts_options_t* options,

@@ -87,7 +87,7 @@ static bool cts_reference_run(const cts_case_t* c, uint8_t* const* images, char*
   node.params_size = c->params_size;
   char reason[512];
   if (!weft__cpu_ref_node_check(&node, reason, sizeof(reason))) {
-    snprintf(error, error_cap, "the reference refuses this case (a bug in the suite): %s",
+    snprintf(error, error_cap, "the reference refuses this case (a bug in the suite): %.400s",
              reason);
     return false;
   }
@@ -99,7 +99,7 @@ static bool cts_reference_run(const cts_case_t* c, uint8_t* const* images, char*
   }
   const bool ran = weft__cpu_ref_node_run(&node, scratch, need, reason, sizeof(reason));
   free(scratch);
-  if (!ran) snprintf(error, error_cap, "the reference failed on this case: %s", reason);
+  if (!ran) snprintf(error, error_cap, "the reference failed on this case: %.400s", reason);
   return ran;
 }
 
@@ -185,7 +185,9 @@ static void cts_compare_guards(const cts_case_t* c, uint8_t* const* actual,
         if (c->src[s] == owner) src = s;
       }
       snprintf(where, sizeof(where), "inside input src%d (an input was modified)", src);
-    } else if (dst->buffer == b && first >= dst->offset + dst->span) {
+    } else if (dst->buffer == b && first == dst->offset + dst->span) {
+      snprintf(where, sizeof(where), "right past the end of dst's last element");
+    } else if (dst->buffer == b && first > dst->offset + dst->span) {
       snprintf(where, sizeof(where), "%llu bytes past the end of dst's last element",
                (unsigned long long)(first - (dst->offset + dst->span)));
     } else if (dst->buffer == b && first < dst->offset) {
@@ -422,7 +424,8 @@ static void cts_case_run(cts_device_ctx_t* ctx, cts_case_t* c, cts_case_outcome_
     } else {
       const uint32_t signalled = cts_event_wait(&signal, CTS_SIGNAL_TIMEOUT_NS);
       out->seconds = (double)(cts_now_ns() - start) * 1e-9;
-      out->timed = signalled == WEFT_STATUS_OK;
+      /* Cases that wait on the other thread's event are not timed. */
+      out->timed = signalled == WEFT_STATUS_OK && !c->waits;
       if (signalled == WEFT_STATUS_DEADLINE_EXCEEDED) {
         cts_outcome_set(out, CTS_OUTCOME_FAIL,
                         "the signal event was not signalled within %llu s of segment_submit",
@@ -540,12 +543,12 @@ bool cts_ops_run(cts_device_ctx_t* ctx, char* error, size_t error_cap) {
               result->perf[combo->op].seconds += outcome.seconds;
             }
           }
-          cts_logf(options, 2, "    pass %s", c.case_id);
+          cts_logf(options, 2, "    pass %s [%s]", c.case_id, c.shapes);
           break;
         case CTS_OUTCOME_SKIP:
           r->skipped++;
           if (r->skip_reason[0] == '\0') {
-            snprintf(r->skip_reason, sizeof(r->skip_reason), "%s", outcome.message);
+            snprintf(r->skip_reason, sizeof(r->skip_reason), "%.255s", outcome.message);
           }
           cts_logf(options, 2, "    skip %s: %s", c.case_id, outcome.message);
           break;

@@ -3,10 +3,16 @@
 #include <string.h>
 
 #include "bench.h"
+#include "executor.h"
+#include "plan.h"
 
 static const weft_bench_t kWeftBenchTable[] = {
     {"startup", "process start to a populated device registry, against the vendor APIs",
      weft_bench_startup_usage, weft_bench_startup_main},
+    {"executor", "executor overhead per node of a chain of tiny ops (--ggml: beside ggml)",
+     weft_bench_executor_usage, weft_bench_executor_main},
+    {"plan", "compiling an N-layer transformer graph, and executing it without re-planning",
+     weft_bench_plan_usage, weft_bench_plan_main},
 };
 
 static const size_t kWeftBenchCount = sizeof(kWeftBenchTable) / sizeof(kWeftBenchTable[0]);

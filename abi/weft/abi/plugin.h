@@ -223,14 +223,21 @@ struct weft_plugin_interface_t {
  */
 WEFT_PLUGIN_EXPORT int32_t weft_plugin_negotiate(weft_negotiation_t* negotiation);
 
-/* Helper for plugins: the usual negotiation. Accepts any host whose major is
- * ours and that speaks at least ABI 1.0; answers with min(host, ours). */
+/* Helper for plugins: the usual negotiation. Accepts a host whose major is
+ * ours and whose range of versions includes one we speak; answers with
+ * min(host, ours). Refuses, with a reason, a host of another major or one
+ * whose lowest accepted version is newer than ours. */
 static inline int32_t weft_plugin_negotiate_default(
     weft_negotiation_t* negotiation, const weft_plugin_interface_t* table) {
   const uint32_t ours = WEFT_ABI_VERSION;
   uint32_t host = negotiation->host_version;
+  const char* text = NULL;
   if (WEFT_ABI_VERSION_MAJOR_OF(host) != WEFT_ABI_VERSION_MAJOR_OF(ours)) {
-    const char* text = "host speaks another ABI major";
+    text = "host speaks another ABI major";
+  } else if (negotiation->host_min_version > ours) {
+    text = "host needs a newer ABI minor than this plugin was built for";
+  }
+  if (text) {
     size_t i = 0;
     for (; text[i] != '\0' && i + 1 < sizeof(negotiation->refusal); ++i) {
       negotiation->refusal[i] = text[i];

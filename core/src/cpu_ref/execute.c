@@ -74,7 +74,7 @@ weft_status_t weft__cpu_ref_segment_submit(weft_plugin_device_t* device,
       code = WEFT_STATUS_INVALID_ARGUMENT;
       break;
     }
-    size_t scratch_size = weft__cpu_ref_node_scratch_size(&ref);
+    size_t scratch_size = weft__cpu_ref_node_scratch_size_checked(&ref);
     void* scratch = NULL;
     if (scratch_size > 0) {
       scratch = scratch_size == SIZE_MAX ? NULL : host->alloc(host->host_ctx, scratch_size, 64);
@@ -87,7 +87,7 @@ weft_status_t weft__cpu_ref_segment_submit(weft_plugin_device_t* device,
         break;
       }
     }
-    bool ran = weft__cpu_ref_node_run(&ref, scratch, scratch_size, error, sizeof(error));
+    bool ran = weft__cpu_ref_node_run_checked(&ref, scratch, scratch_size, error, sizeof(error));
     host->free(host->host_ctx, scratch);
     if (!ran) {
       status = host->status_make(host->host_ctx, WEFT_STATUS_INVALID_ARGUMENT,

@@ -85,15 +85,17 @@ bool weft__cpu_ref_node_from_abi(const weft_node_t* node,
   char detail[300];
   for (int i = 0; i <= WEFT_MAX_SRC; ++i) {
     uint32_t index = i < WEFT_MAX_SRC ? node->src[i] : node->dst;
-    char role[8];
-    snprintf(role, sizeof(role), i < WEFT_MAX_SRC ? "src%d" : "dst", i);
     if (i < WEFT_MAX_SRC && index == WEFT_NODE_NO_TENSOR) continue;
+    /* Messages are formatted only on failure: this runs for every node. */
+    char role[8];
     if (index >= tensor_count) {
+      snprintf(role, sizeof(role), i < WEFT_MAX_SRC ? "src%d" : "dst", i);
       snprintf(error, error_cap, "%s: %s is tensor %u of %u", name, role, index, tensor_count);
       return false;
     }
     if (!weft_cpu_ref_tensor_from_desc(tensors[index], resolve, ctx, &storage[i], detail,
                                        sizeof(detail))) {
+      snprintf(role, sizeof(role), i < WEFT_MAX_SRC ? "src%d" : "dst", i);
       snprintf(error, error_cap, "%s: %s (tensor %u): %s", name, role, index, detail);
       return false;
     }

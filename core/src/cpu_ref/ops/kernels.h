@@ -69,6 +69,13 @@ size_t weft__cpu_ref_node_scratch_size(const weft_cpu_ref_node_t* node);
 bool weft__cpu_ref_node_run(const weft_cpu_ref_node_t* node, void* scratch,
                             size_t scratch_size, char* error, size_t error_cap);
 
+/* The same two for a node that already passed weft__cpu_ref_node_check, so
+ * that a backend which checks once (when it prepares a segment) does not pay
+ * for the check again on every run. Passing an unchecked node is undefined. */
+size_t weft__cpu_ref_node_scratch_size_checked(const weft_cpu_ref_node_t* node);
+bool weft__cpu_ref_node_run_checked(const weft_cpu_ref_node_t* node, void* scratch,
+                                    size_t scratch_size, char* error, size_t error_cap);
+
 /* IEEE binary16 <-> binary32. Round to nearest, ties to even; subnormals
  * kept; overflow gives infinity; NaN stays NaN (quiet, sign and the top
  * payload bits kept). */

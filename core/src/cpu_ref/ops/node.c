@@ -673,6 +673,10 @@ bool weft__cpu_ref_node_check(const weft_cpu_ref_node_t* node, char* reason, siz
 
 size_t weft__cpu_ref_node_scratch_size(const weft_cpu_ref_node_t* node) {
   if (!weft__cpu_ref_node_check(node, NULL, 0)) return 0;
+  return weft__cpu_ref_node_scratch_size_checked(node);
+}
+
+size_t weft__cpu_ref_node_scratch_size_checked(const weft_cpu_ref_node_t* node) {
   switch (node->op) {
     case WEFT_OP_GET_ROWS: case WEFT_OP_RMS_NORM: case WEFT_OP_ROPE: case WEFT_OP_CPY:
     case WEFT_OP_SET_ROWS:
@@ -720,6 +724,12 @@ bool weft__cpu_ref_node_run(const weft_cpu_ref_node_t* node, void* scratch, size
                             char* error, size_t error_cap) {
   if (error && error_cap > 0) error[0] = '\0';
   if (!weft__cpu_ref_node_check(node, error, error_cap)) return false;
+  return weft__cpu_ref_node_run_checked(node, scratch, scratch_size, error, error_cap);
+}
+
+bool weft__cpu_ref_node_run_checked(const weft_cpu_ref_node_t* node, void* scratch,
+                                    size_t scratch_size, char* error, size_t error_cap) {
+  if (error && error_cap > 0) error[0] = '\0';
   /* The check judges descriptors alone (op queries have no data yet); a run
    * needs every operand's memory. */
   for (int i = 0; i <= WEFT_MAX_SRC; ++i) {
@@ -729,7 +739,7 @@ bool weft__cpu_ref_node_run(const weft_cpu_ref_node_t* node, void* scratch, size
                                 i < WEFT_MAX_SRC ? weft_cpu_ref_src_names[i] : "dst");
     }
   }
-  const size_t need = weft__cpu_ref_node_scratch_size(node);
+  const size_t need = weft__cpu_ref_node_scratch_size_checked(node);
   if (scratch_size < need || (need > 0 && !scratch)) {
     return weft__cpu_ref_fail(error, error_cap, "%s: scratch of %zu bytes, needs %zu",
                               weft_op_name(node->op), scratch ? scratch_size : (size_t)0, need);
