@@ -64,6 +64,7 @@ typedef struct weft_step_t {
   weft_node_t* nodes;
   const weft_node_t** node_ptrs;
   weft_event_t* event;
+  weft_prepared_segment_t* prepared; /* ABI 1.3: translated once by the plugin */
   /* copy */
   uint32_t source_device;
   uint32_t root;
@@ -476,6 +477,28 @@ static weft_status_t weft_plan_build_segments(weft_program_t* program) {
     step->segment.node_count = node_count;
     step->segment.tensors = step->desc_ptrs;
     step->segment.nodes = step->node_ptrs;
+    /* Hand the segment over once where the plugin can keep it (ABI 1.3);
+     * otherwise, or if it declines, it is submitted whole on every run. */
+    weft_device_t* device = plan->devices[step->device].device;
+    const weft_plugin_interface_t* table = &device->plugin->table;
+    if (table->segment_prepare && table->segment_submit_prepared && table->segment_release) {
+      pthread_mutex_lock(&device->lock);
+      weft_status_t prepared = weft__device_ensure_open_locked(device);
+      if (prepared == WEFT_OK) {
+        prepared = table->segment_prepare(device->opened, &step->segment, &step->prepared);
+      }
+      pthread_mutex_unlock(&device->lock);
+      if (prepared != WEFT_OK) {
+        weft_status_code_t code = weft_status_code(prepared);
+        step->prepared = NULL;
+        if (code == WEFT_STATUS_UNSUPPORTED) {
+          weft_status_free(prepared);
+        } else {
+          return weft_status_annotate(prepared, "device %s: preparing a segment of %u ops",
+                                      device->id, node_count);
+        }
+      }
+    }
   }
   return WEFT_OK;
 }
@@ -485,6 +508,14 @@ static void weft_plan_free(weft_program_t* program) {
   weft_allocator_t allocator = program->allocator;
   for (size_t s = 0; s < plan->step_count; ++s) {
     weft_step_t* step = &plan->steps[s];
+    if (step->prepared) {
+      /* Before the arenas it names go away. */
+      weft_device_t* device = plan->devices[step->device].device;
+      pthread_mutex_lock(&device->lock);
+      if (device->opened) device->plugin->table.segment_release(device->opened, step->prepared);
+      pthread_mutex_unlock(&device->lock);
+      step->prepared = NULL;
+    }
     weft__free(allocator, step->descs);
     weft__free(allocator, step->desc_ptrs);
     weft__free(allocator, step->nodes);
@@ -1014,7 +1045,10 @@ static weft_status_t weft_program_start(weft_program_t* program, uint32_t* out_f
     weft_device_t* device = target->device;
     pthread_mutex_lock(&device->lock);
     status = weft__device_ensure_open_locked(device);
-    if (status == WEFT_OK) {
+    if (status == WEFT_OK && step->prepared) {
+      status = device->plugin->table.segment_submit_prepared(device->opened, step->prepared,
+                                                             NULL, 0, step->event);
+    } else if (status == WEFT_OK) {
       status = device->plugin->table.segment_submit
                    ? device->plugin->table.segment_submit(device->opened, &step->segment, NULL,
                                                           0, step->event)

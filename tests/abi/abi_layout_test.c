@@ -148,7 +148,7 @@ WEFT_PIN(weft_op_support_t, struct_size, 0, 4);
 WEFT_PIN(weft_op_support_t, supported, 4, 4);
 WEFT_PIN(weft_op_support_t, reason, 8, 256);
 
-WEFT_PIN_SIZE(weft_plugin_interface_t, 176, 8);
+WEFT_PIN_SIZE(weft_plugin_interface_t, 200, 8);
 WEFT_PIN(weft_plugin_interface_t, struct_size, 0, 4);
 WEFT_PIN(weft_plugin_interface_t, reserved0, 4, 4);
 WEFT_PIN(weft_plugin_interface_t, info, 8, 8);
@@ -175,6 +175,10 @@ WEFT_PIN(weft_plugin_interface_t, synchronize, 152, 8);
 WEFT_PIN(weft_plugin_interface_t, device_memory_query, 160, 8);
 /* ABI 1.2 */
 WEFT_PIN(weft_plugin_interface_t, buffer_import_host, 168, 8);
+/* ABI 1.3 */
+WEFT_PIN(weft_plugin_interface_t, segment_prepare, 176, 8);
+WEFT_PIN(weft_plugin_interface_t, segment_submit_prepared, 184, 8);
+WEFT_PIN(weft_plugin_interface_t, segment_release, 192, 8);
 
 /* ---- op.h parameter structs ---- */
 WEFT_PIN_SIZE(weft_op_scale_params_t, 12, 4);
@@ -222,8 +226,8 @@ WEFT_PIN_SIZE(weft_plugin_negotiate_fn, 8, 8);
 
 /* version.h */
 WEFT_PIN_VALUE(WEFT_ABI_VERSION_MAJOR, 1);
-WEFT_PIN_VALUE(WEFT_ABI_VERSION_MINOR, 2);
-WEFT_PIN_VALUE(WEFT_ABI_VERSION, 0x00010002u);
+WEFT_PIN_VALUE(WEFT_ABI_VERSION_MINOR, 3);
+WEFT_PIN_VALUE(WEFT_ABI_VERSION, 0x00010003u);
 WEFT_PIN_VALUE(WEFT_ABI_MAKE_VERSION(2, 3), 0x00020003u);
 WEFT_PIN_VALUE(WEFT_ABI_VERSION_MAJOR_OF(0x00020003u), 2);
 WEFT_PIN_VALUE(WEFT_ABI_VERSION_MINOR_OF(0x00020003u), 3);

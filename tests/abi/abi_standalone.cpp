@@ -11,7 +11,7 @@ extern "C" WEFT_PLUGIN_EXPORT int32_t weft_plugin_negotiate(
   info.name = "standalone-cxx";
   table.struct_size = sizeof(weft_plugin_interface_t);
   table.info = &info;
-  static_assert(sizeof(weft_plugin_interface_t) == 176,
+  static_assert(sizeof(weft_plugin_interface_t) == 200,
                 "C and C++ agree on the table layout");
   static_assert(sizeof(weft_device_caps_t) == 664,
                 "C and C++ agree on the caps layout");

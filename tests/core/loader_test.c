@@ -250,7 +250,7 @@ static void test_refuses_negotiation(void** state) {
   assert_contains(record->reason,
                   "zoo-refuse: this plugin needs the zoo keeper's licence "
                   "(not granted)");
-  assert_contains(record->reason, "1.2");
+  assert_contains(record->reason, "1.3");
   assert_contains(record->reason, "1.0");
   assert_no_info(record);
   weft_runtime_destroy(runtime);
@@ -264,7 +264,7 @@ static void test_future_major(void** state) {
   assert_record(record, WEFT_PLUGIN_OUTCOME_SKIPPED,
                 WEFT_PLUGIN_STAGE_NEGOTIATE, WEFT_STATUS_INCOMPATIBLE);
   assert_contains(record->reason, "2.0");
-  assert_contains(record->reason, "1.2");
+  assert_contains(record->reason, "1.3");
   /* Nothing of a 2.0 table may be read by a 1.x host, its info included. */
   assert_string_equal(record->name, "");
   assert_string_equal(record->family, "");

@@ -79,7 +79,7 @@ def check_schema(f, doc):
     f.check(doc.get("schema_version") == 1, "schema_version is 1")
     f.check(isinstance(doc.get("weft_version"), str) and doc["weft_version"],
             "weft_version is a non-empty string")
-    f.check(doc.get("abi_version") == "1.2", "abi_version is '1.2'")
+    f.check(doc.get("abi_version") == "1.3", "abi_version is '1.3'")
     f.check(isinstance(doc.get("usable"), bool), "usable is a bool")
     env = doc.get("environment")
     f.check(isinstance(env, dict) and isinstance(env.get("ignored"), bool),

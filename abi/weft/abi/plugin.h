@@ -1,6 +1,6 @@
 /* weft plugin ABI: negotiation, plugin info, probing and the plugin's
  * function table. This is the contract between libweft (the host) and a
- * backend plugin (a shared object). Specified in docs/abi.md, ABI 1.2.
+ * backend plugin (a shared object). Specified in docs/abi.md, ABI 1.3.
  *
  * Life of a plugin, as the host drives it:
  *   1. dlopen(RTLD_NOW | RTLD_LOCAL); look up WEFT_PLUGIN_ENTRY_SYMBOL.
@@ -112,6 +112,7 @@ typedef struct weft_op_support_t {
 
 typedef struct weft_plugin_instance_s weft_plugin_instance_t;
 typedef struct weft_plugin_device_s weft_plugin_device_t;
+typedef struct weft_prepared_segment_s weft_prepared_segment_t;
 
 /* The plugin's function table. Grows only at the end; the host calls a member
  * only if it lies inside struct_size and is non-NULL. Unless stated, functions
@@ -216,6 +217,28 @@ struct weft_plugin_interface_t {
   weft_status_t (*buffer_import_host)(weft_plugin_device_t* device, void* host_ptr,
                                       uint64_t size,
                                       weft_plugin_buffer_t** out_buffer);
+
+  /* ---- ABI 1.3 ---- */
+
+  /* Prepared segments: a host that runs the same segment many times (a
+   * compiled program) hands it over once, so the plugin translates and checks
+   * it once (pipelines, command buffers, kernel arguments) instead of on every
+   * submit. The segment struct is valid only during segment_prepare; the
+   * buffers it names stay alive and in place until segment_release. A
+   * prepared segment is submitted on one thread at a time, in order with the
+   * device's other work, with the same event contract as segment_submit.
+   * A plugin without these (NULL, or outside struct_size) is sent segments
+   * through segment_submit every time; segment_prepare may also answer
+   * WEFT_STATUS_UNSUPPORTED for a segment it would rather take that way. */
+  weft_status_t (*segment_prepare)(weft_plugin_device_t* device,
+                                   const weft_segment_t* segment,
+                                   weft_prepared_segment_t** out_prepared);
+  weft_status_t (*segment_submit_prepared)(weft_plugin_device_t* device,
+                                           weft_prepared_segment_t* prepared,
+                                           weft_event_t* const* waits, uint32_t wait_count,
+                                           weft_event_t* signal);
+  /* Frees a prepared segment; NULL is a no-op. Never while it runs. */
+  void (*segment_release)(weft_plugin_device_t* device, weft_prepared_segment_t* prepared);
 };
 
 /* Every plugin defines exactly this function:

@@ -22,9 +22,11 @@
  *   1.0  first stable ABI.
  *   1.1  appended weft_plugin_interface_t.device_memory_query and
  *        weft_host_services_t.env_get.
- *   1.2  appended weft_plugin_interface_t.buffer_import_host. */
+ *   1.2  appended weft_plugin_interface_t.buffer_import_host.
+ *   1.3  appended weft_plugin_interface_t.segment_prepare,
+ *        segment_submit_prepared and segment_release. */
 #define WEFT_ABI_VERSION_MAJOR 1
-#define WEFT_ABI_VERSION_MINOR 2
+#define WEFT_ABI_VERSION_MINOR 3
 #define WEFT_ABI_VERSION \
   WEFT_ABI_MAKE_VERSION(WEFT_ABI_VERSION_MAJOR, WEFT_ABI_VERSION_MINOR)
 

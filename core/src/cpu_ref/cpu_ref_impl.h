@@ -57,6 +57,15 @@ weft_status_t weft__cpu_ref_segment_submit(weft_plugin_device_t* device,
                                            weft_event_t* const* waits, uint32_t wait_count,
                                            weft_event_t* signal);
 weft_status_t weft__cpu_ref_synchronize(weft_plugin_device_t* device);
+weft_status_t weft__cpu_ref_segment_prepare(weft_plugin_device_t* device,
+                                            const weft_segment_t* segment,
+                                            weft_prepared_segment_t** out_prepared);
+weft_status_t weft__cpu_ref_segment_submit_prepared(weft_plugin_device_t* device,
+                                                    weft_prepared_segment_t* prepared,
+                                                    weft_event_t* const* waits,
+                                                    uint32_t wait_count, weft_event_t* signal);
+void weft__cpu_ref_segment_release(weft_plugin_device_t* device,
+                                   weft_prepared_segment_t* prepared);
 weft_status_t weft__cpu_ref_device_memory_query(weft_plugin_device_t* device,
                                                 uint64_t* out_free, uint64_t* out_total);
 /* Total and available physical memory. */

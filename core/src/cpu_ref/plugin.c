@@ -149,6 +149,9 @@ static const weft_plugin_interface_t weft_cpu_ref_interface = {
     .synchronize = weft__cpu_ref_synchronize,
     .device_memory_query = weft__cpu_ref_device_memory_query,
     .buffer_import_host = weft__cpu_ref_buffer_import_host,
+    .segment_prepare = weft__cpu_ref_segment_prepare,
+    .segment_submit_prepared = weft__cpu_ref_segment_submit_prepared,
+    .segment_release = weft__cpu_ref_segment_release,
 };
 
 int32_t weft__cpu_ref_negotiate(weft_negotiation_t* negotiation) {
