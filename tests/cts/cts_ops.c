@@ -109,7 +109,7 @@ static bool cts_reference_run(const cts_case_t* c, uint8_t* const* images, char*
 static void cts_compare_values(const cts_case_t* c, uint8_t* const* actual,
                                uint8_t* const* expected, cts_case_outcome_t* out) {
   const cts_tensor_t* dst = &c->t[c->dst];
-  char where[64];
+  char where[96]; /* four 20-digit indices fit */
   if (c->exact) {
     cts_compare_t r = cts_compare_exact(dst, actual[dst->buffer], expected[dst->buffer]);
     if (!r.ok) {
