@@ -92,7 +92,16 @@ typedef struct weft_plan_t {
   weft_plan_device_t* devices;
   size_t device_count, device_capacity;
   uint64_t unplanned_bytes;
-  size_t copy_count, segment_count, in_place_count;
+  size_t copy_count, segment_count, in_place_count, shared_count;
+  /* Buffers of one device wrapped for another that reads them in place
+   * (both have unified memory): arenas and bound buffers. */
+  struct weft_plan_alias_t {
+    weft_buffer_t* source;
+    uint32_t device;
+    weft_buffer_t* alias;
+    bool unmap_source; /* the plan mapped it, the plan unmaps it */
+  }* aliases;
+  size_t alias_count, alias_capacity;
 } weft_plan_t;
 
 struct weft_program_s {
@@ -230,6 +239,52 @@ static bool weft_op_in_place(uint32_t op) {
     default:
       return false;
   }
+}
+
+/* Can plan device `device` read memory homed on `home` in place? Both must
+ * have unified memory the host can map, `home`'s plugin must map buffers and
+ * `device`'s plugin must wrap host memory (ABI 1.2). Then no copy is made. */
+static bool weft_plan_can_share(const weft_program_t* program, uint32_t home, uint32_t device) {
+  if (home == device) return false;
+  const weft_device_t* h = program->plan.devices[home].device;
+  const weft_device_t* d = program->plan.devices[device].device;
+  const uint32_t need = WEFT_DEVICE_FLAG_UNIFIED_MEMORY | WEFT_DEVICE_FLAG_HOST_VISIBLE_LOCAL;
+  return (h->caps.flags & need) == need && (d->caps.flags & need) == need &&
+         h->plugin->table.buffer_map && d->plugin->table.buffer_import_host;
+}
+
+/* The buffer of `device` that wraps `source` (a buffer of another device),
+ * made on first use. */
+static weft_status_t weft_plan_alias(weft_program_t* program, weft_buffer_t* source,
+                                     uint32_t device, weft_buffer_t** out_alias) {
+  weft_plan_t* plan = &program->plan;
+  for (size_t i = 0; i < plan->alias_count; ++i) {
+    if (plan->aliases[i].source == source && plan->aliases[i].device == device) {
+      *out_alias = plan->aliases[i].alias;
+      return WEFT_OK;
+    }
+  }
+  WEFT_RETURN_IF_ERROR(weft__array_reserve_one(program->allocator, (void**)&plan->aliases,
+                                               &plan->alias_capacity, plan->alias_count,
+                                               sizeof(plan->aliases[0])));
+  bool was_mapped = source->mapped != 0;
+  void* host = NULL;
+  WEFT_RETURN_IF_ERROR(weft_buffer_map(source, &host));
+  weft_buffer_t* alias = NULL;
+  weft_status_t status = weft_buffer_wrap_host(plan->devices[device].device, host, source->size,
+                                               &alias);
+  if (status != WEFT_OK) {
+    if (!was_mapped) weft_buffer_unmap(source);
+    return weft_status_annotate(status, "sharing memory of %s with %s", source->device->id,
+                                plan->devices[device].device->id);
+  }
+  plan->aliases[plan->alias_count].source = source;
+  plan->aliases[plan->alias_count].device = device;
+  plan->aliases[plan->alias_count].alias = alias;
+  plan->aliases[plan->alias_count].unmap_source = !was_mapped;
+  plan->alias_count++;
+  *out_alias = alias;
+  return WEFT_OK;
 }
 
 /* ---- placement ---- */
@@ -402,22 +457,26 @@ static weft_status_t weft_plan_assign_offsets(weft_program_t* program) {
 
 /* Where tensor `t`, read or written by an op on plan device `device`, lives:
  * the buffer and the byte offset of its element 0. */
-static void weft_plan_locate(const weft_program_t* program, const weft_tensor_t* t,
-                             uint32_t device, uint32_t version_hint,
-                             weft_plugin_buffer_t** out_buffer, uint64_t* out_offset) {
+static weft_status_t weft_plan_locate(weft_program_t* program, const weft_tensor_t* t,
+                                      uint32_t device, uint32_t version_hint,
+                                      weft_plugin_buffer_t** out_buffer, uint64_t* out_offset) {
   const weft_plan_t* plan = &program->plan;
   uint64_t offset = 0;
   const weft_tensor_t* root = weft__tensor_storage_root(t, &offset);
-  if (plan->home[root->id] == device) {
+  uint32_t home = plan->home[root->id];
+  if (home == device || weft_plan_can_share(program, home, device)) {
+    weft_buffer_t* buffer = NULL;
     if (root->kind == WEFT_TENSOR_KIND_BOUND) {
-      *out_buffer = root->buffer->handle;
-      *out_offset = root->buffer_offset + offset;
+      buffer = root->buffer;
+      offset += root->buffer_offset;
     } else {
-      const weft_slot_t* slot = &plan->slots[plan->home_slot[root->id]];
-      *out_buffer = plan->devices[device].arena->handle;
-      *out_offset = slot->offset + offset;
+      buffer = plan->devices[home].arena;
+      offset += plan->slots[plan->home_slot[root->id]].offset;
     }
-    return;
+    if (home != device) WEFT_RETURN_IF_ERROR(weft_plan_alias(program, buffer, device, &buffer));
+    *out_buffer = buffer->handle;
+    *out_offset = offset;
+    return WEFT_OK;
   }
   /* A replica: the newest one made for this device at or before the hint. */
   const weft_slot_t* best = NULL;
@@ -429,6 +488,7 @@ static void weft_plan_locate(const weft_program_t* program, const weft_tensor_t*
   }
   *out_buffer = best ? plan->devices[device].arena->handle : NULL;
   *out_offset = best ? best->offset + offset : 0;
+  return WEFT_OK;
 }
 
 static weft_status_t weft_plan_build_segments(weft_program_t* program) {
@@ -459,7 +519,8 @@ static weft_status_t weft_plan_build_segments(weft_program_t* program) {
         if (!operand) continue;
         weft_tensor_desc_t* desc = &step->descs[used];
         weft_desc_fill(operand, desc);
-        weft_plan_locate(program, operand, step->device, p, &desc->buffer, &desc->offset);
+        WEFT_RETURN_IF_ERROR(weft_plan_locate(program, operand, step->device, p,
+                                              &desc->buffer, &desc->offset));
         step->desc_ptrs[used] = desc;
         if (i < WEFT_MAX_SRC) {
           node->src[i] = used;
@@ -522,6 +583,11 @@ static void weft_plan_free(weft_program_t* program) {
     weft__free(allocator, step->node_ptrs);
     weft__event_destroy(allocator, step->event);
   }
+  for (size_t i = 0; i < plan->alias_count; ++i) {
+    weft_buffer_destroy(plan->aliases[i].alias);
+    if (plan->aliases[i].unmap_source) weft_buffer_unmap(plan->aliases[i].source);
+  }
+  weft__free(allocator, plan->aliases);
   for (size_t d = 0; d < plan->device_count; ++d) weft_buffer_destroy(plan->devices[d].arena);
   weft__free(allocator, plan->steps);
   weft__free(allocator, plan->slots);
@@ -703,7 +769,15 @@ static weft_status_t weft_plan_build(weft_program_t* program) {
         }
         continue;
       }
-      /* Read on a device other than its home: a replica of this version. */
+      /* Read on a device other than its home: in place where both devices
+       * share memory, else a replica of this version, filled by a copy. */
+      if (weft_plan_can_share(program, home, device)) {
+        plan->shared_count++;
+        if (plan->home_slot[root->id] != WEFT_NONE) {
+          weft_slot_extend(&plan->slots[plan->home_slot[root->id]], p);
+        }
+        continue;
+      }
       uint32_t version = last_writer[root->id];
       uint32_t slot = WEFT_NONE;
       for (size_t k = 0; k < plan->slot_count; ++k) {
@@ -989,6 +1063,7 @@ static weft_status_t weft_program_start(weft_program_t* program, uint32_t* out_f
   }
   void* staging = NULL;
   uint64_t staging_size = 0;
+  uint32_t previous_segment = WEFT_NONE;
   weft_status_t status = WEFT_OK;
   for (size_t s = 0; s < plan->step_count && status == WEFT_OK; ++s) {
     weft_step_t* step = &plan->steps[s];
@@ -1043,15 +1118,25 @@ static weft_status_t weft_program_start(weft_program_t* program, uint32_t* out_f
       continue;
     }
     weft_device_t* device = target->device;
+    /* Devices that read each other's memory in place are ordered by events:
+     * a segment starts after the segment before it, if that ran elsewhere. */
+    weft_event_t* wait = NULL;
+    if (plan->shared_count > 0 && previous_segment != WEFT_NONE &&
+        plan->steps[previous_segment].device != step->device) {
+      wait = plan->steps[previous_segment].event;
+    }
+    previous_segment = (uint32_t)s;
     pthread_mutex_lock(&device->lock);
     status = weft__device_ensure_open_locked(device);
     if (status == WEFT_OK && step->prepared) {
       status = device->plugin->table.segment_submit_prepared(device->opened, step->prepared,
-                                                             NULL, 0, step->event);
+                                                             wait ? &wait : NULL, wait ? 1 : 0,
+                                                             step->event);
     } else if (status == WEFT_OK) {
       status = device->plugin->table.segment_submit
-                   ? device->plugin->table.segment_submit(device->opened, &step->segment, NULL,
-                                                          0, step->event)
+                   ? device->plugin->table.segment_submit(device->opened, &step->segment,
+                                                          wait ? &wait : NULL, wait ? 1 : 0,
+                                                          step->event)
                    : weft_status_make(WEFT_STATUS_UNSUPPORTED,
                                       "its plugin cannot run segments");
     }
@@ -1277,6 +1362,7 @@ void weft_program_stats_get(const weft_program_t* program, weft_program_stats_t*
   out_stats->segment_count = plan->segment_count;
   out_stats->copy_count = plan->copy_count;
   out_stats->in_place_count = plan->in_place_count;
+  out_stats->shared_count = plan->shared_count;
   for (size_t d = 0; d < plan->device_count; ++d) {
     bool used = false;
     for (size_t s = 0; s < plan->step_count && !used; ++s) {

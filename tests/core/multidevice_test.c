@@ -2,7 +2,8 @@
  * (tests/split: reference kernels behind separate memories and worker
  * threads, so copies and events are real):
  *   - a graph split over two devices gives the same bits as on the reference
- *     CPU alone, with copies between the devices;
+ *     CPU alone, with copies between the devices, and with none at all when
+ *     the devices have unified memory and read each other's in place;
  *   - an op a device does not support falls back to the reference CPU;
  *   - a device lost while executing is an error naming it, and with
  *     WEFT_COMPILE_FLAG_REPLAN_ON_FAILURE the program plans again without it
@@ -170,6 +171,53 @@ static void test_split_over_two_devices_equals_one(void** state) {
   weft_runtime_destroy(runtime);
 }
 
+/* Devices with unified memory read each other's memory in place: the same
+ * split as above, with no copy at all. */
+static void test_unified_devices_share_memory(void** state) {
+  (void)state;
+  float expected[OUT_COUNT], got[OUT_COUNT];
+  reference_output(expected);
+  split_env("2", NULL, NULL);
+  setenv("WEFT_TEST_SPLIT_UNIFIED", "1", 1);
+  weft_runtime_t* runtime = runtime_with_split(weft_allocator_system());
+  weft_device_t* d0 = device(runtime, "test-split:0");
+  weft_device_t* d1 = device(runtime, "test-split:1");
+  weft_device_t* cpu = device(runtime, "cpu-ref:0");
+  run_t run;
+  memset(&run, 0, sizeof(run));
+  assert_null(weft_graph_create(runtime, &run.graph));
+  /* Weights on the reference CPU; ops spread over the three devices. */
+  assert_null(weft_block_init(&kConfig, cpu, run.graph, &run.block));
+  size_t seen = 0;
+  for (size_t i = 0; i < run.graph->tensor_count; ++i) {
+    weft_tensor_t* t = run.graph->tensors[i];
+    if (t->kind != WEFT_TENSOR_KIND_RESULT) continue;
+    weft_device_t* target = (seen / 5) % 3 == 0 ? d0 : (seen / 5) % 3 == 1 ? d1 : cpu;
+    if (t->op != WEFT_OP_ARGMAX) assert_null(weft_tensor_pin(t, target));
+    ++seen;
+  }
+  assert_null(weft_graph_compile(run.graph, NULL, &run.program));
+  weft_program_stats_t stats;
+  weft_program_stats_get(run.program, &stats);
+  assert_int_equal(stats.device_count, 3);
+  assert_int_equal(stats.copy_count, 0);
+  assert_true(stats.shared_count > 0);
+  assert_null(weft_block_inputs_set(&kConfig, &run.block, run.program, 5));
+  for (int again = 0; again < 3; ++again) {
+    if (again == 2) {
+      assert_null(weft_program_execute_async(run.program));
+      assert_null(weft_program_wait(run.program));
+    } else {
+      assert_null(weft_program_execute(run.program));
+    }
+    run_read(&run, got);
+    assert_memory_equal(got, expected, sizeof(expected));
+  }
+  run_finish(&run);
+  weft_runtime_destroy(runtime);
+  unsetenv("WEFT_TEST_SPLIT_UNIFIED");
+}
+
 static void test_unsupported_op_falls_back_to_the_reference(void** state) {
   (void)state;
   split_env("2", NULL, NULL);
@@ -323,6 +371,7 @@ static void test_out_of_memory_while_executing(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split_over_two_devices_equals_one),
+      cmocka_unit_test(test_unified_devices_share_memory),
       cmocka_unit_test(test_unsupported_op_falls_back_to_the_reference),
       cmocka_unit_test(test_pinned_to_a_device_that_cannot_run_it),
       cmocka_unit_test(test_device_lost_then_replanned),

@@ -127,10 +127,12 @@ void weft_split_buffer_release(weft_plugin_device_t* device, weft_plugin_buffer_
     device->buffers = buffer->next;
   }
   if (buffer->next != NULL) buffer->next->prev = buffer->prev;
-  device->memory_used -= buffer->size;
   buffer->magic = WEFT_SPLIT_BUFFER_FREED;
   const weft_host_services_t* host = device->host;
-  host->free(host->host_ctx, buffer->data);
+  if (!buffer->imported) {
+    device->memory_used -= buffer->size;
+    host->free(host->host_ctx, buffer->data);
+  }
   host->free(host->host_ctx, buffer);
 }
 
@@ -151,11 +153,51 @@ void weft_split_buffer_free(weft_plugin_device_t* device, weft_plugin_buffer_t* 
   weft_split_buffer_release(device, buffer);
 }
 
+weft_status_t weft_split_buffer_import_host(weft_plugin_device_t* device, void* host_ptr,
+                                           uint64_t size, weft_plugin_buffer_t** out_buffer) {
+  const weft_host_services_t* host = device->host;
+  *out_buffer = NULL;
+  if (!device->instance->config.unified) {
+    return WEFT_SPLIT_STATUS(host, WEFT_STATUS_UNSUPPORTED,
+                             "%s: a discrete device cannot read host memory in place (%s=1 "
+                             "makes it unified)",
+                             device->id, WEFT_SPLIT_ENV_UNIFIED);
+  }
+  if (host_ptr == NULL || size == 0) {
+    return WEFT_SPLIT_STATUS(host, WEFT_STATUS_INVALID_ARGUMENT,
+                             "%s: cannot wrap %llu bytes at %p", device->id,
+                             (unsigned long long)size, host_ptr);
+  }
+  weft_plugin_buffer_t* buffer = host->alloc(host->host_ctx, sizeof(*buffer), 0);
+  if (buffer == NULL) {
+    return WEFT_SPLIT_STATUS(host, WEFT_STATUS_OUT_OF_MEMORY,
+                             "%s: out of host memory wrapping a buffer", device->id);
+  }
+  memset(buffer, 0, sizeof(*buffer));
+  buffer->magic = WEFT_SPLIT_BUFFER_MAGIC;
+  buffer->owner = device;
+  buffer->data = host_ptr;
+  buffer->size = size;
+  buffer->memory_type = WEFT_MEMORY_TYPE_HOST_VISIBLE;
+  buffer->imported = 1;
+  buffer->next = device->buffers;
+  if (device->buffers != NULL) device->buffers->prev = buffer;
+  device->buffers = buffer;
+  *out_buffer = buffer;
+  return WEFT_OK;
+}
+
 weft_status_t weft_split_buffer_map(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer,
                                     void** out_ptr) {
   if (out_ptr != NULL) *out_ptr = NULL;
   weft_status_t status = weft_split_buffer_check(device, buffer, "buffer_map");
   if (status != WEFT_OK) return status;
+  if (device->instance->config.unified) {
+    /* Unified memory: the host sees it once queued work is done with it. */
+    weft_split_device_drain(device);
+    *out_ptr = buffer->data;
+    return WEFT_OK;
+  }
   return WEFT_SPLIT_STATUS(device->host, WEFT_STATUS_UNSUPPORTED,
                            "%s: device memory is not host-visible (a discrete device); "
                            "use upload and download",

@@ -52,8 +52,12 @@ weft_status_t weft_split_device_query_caps(weft_plugin_instance_t* instance, uin
                                           't', '-', 's', 'p', 'l', 'i', 't'};
   memcpy(caps.uuid, uuid_prefix, sizeof(uuid_prefix));
   caps.uuid[15] = (uint8_t)index;
-  /* Neither UNIFIED_MEMORY nor HOST_VISIBLE_LOCAL: a discrete device. */
+  /* Neither UNIFIED_MEMORY nor HOST_VISIBLE_LOCAL: a discrete device;
+   * unless configured to behave like an integrated GPU. */
   caps.flags = WEFT_DEVICE_FLAG_HAS_UUID | WEFT_DEVICE_FLAG_ASYNC;
+  if (instance->config.unified) {
+    caps.flags |= WEFT_DEVICE_FLAG_UNIFIED_MEMORY | WEFT_DEVICE_FLAG_HOST_VISIBLE_LOCAL;
+  }
   caps.compute_units = 1;
   caps.memory_total = instance->config.memory_total;
   /* Queried before any buffer exists; device_memory_query gives live values. */
@@ -66,7 +70,8 @@ weft_status_t weft_split_device_query_caps(weft_plugin_instance_t* instance, uin
                 WEFT_DTYPE_BIT(WEFT_DTYPE_I32);
   caps.features = 0;
   weft_split_text_set(caps.features_text, sizeof(caps.features_text),
-                      "reference-kernels async-queue separate-memory");
+                      instance->config.unified ? "reference-kernels async-queue unified-memory"
+                                               : "reference-kernels async-queue separate-memory");
   /* The accelerator band (docs/abi.md section 12); device 0 is preferred. */
   caps.score = 700 - (int32_t)index;
   weft_device_caps_write(inout_caps, &caps);

@@ -115,6 +115,14 @@ bool weft_split_config_read(const weft_host_services_t* host, weft_split_config_
                             &config.disabled_ops, error, error_cap)) {
     return false;
   }
+  text = weft_split_env(host, WEFT_SPLIT_ENV_UNIFIED);
+  if (text != NULL) {
+    if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
+      snprintf(error, error_cap, "%s=\"%s\": expected 0 or 1", WEFT_SPLIT_ENV_UNIFIED, text);
+      return false;
+    }
+    config.unified = text[0] == '1';
+  }
   text = weft_split_env(host, WEFT_SPLIT_ENV_FAIL_AFTER);
   if (text != NULL) {
     if (!weft_split_parse_u64(text, &config.fail_after)) {
@@ -214,6 +222,7 @@ static const weft_plugin_interface_t weft_split_interface = {
     .buffer_allocate = weft_split_buffer_allocate,
     .buffer_free = weft_split_buffer_free,
     .buffer_map = weft_split_buffer_map,
+    .buffer_import_host = weft_split_buffer_import_host,
     .buffer_unmap = weft_split_buffer_unmap,
     .buffer_upload = weft_split_buffer_upload,
     .buffer_download = weft_split_buffer_download,

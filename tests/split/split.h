@@ -79,6 +79,10 @@
 #define WEFT_SPLIT_ENV_MEMORY "WEFT_TEST_SPLIT_MEMORY"
 #define WEFT_SPLIT_ENV_UNSUPPORTED "WEFT_TEST_SPLIT_UNSUPPORTED"
 #define WEFT_SPLIT_ENV_FAIL_AFTER "WEFT_TEST_SPLIT_FAIL_AFTER"
+/* "1": the devices behave like integrated GPUs instead: unified memory that
+ * the host can map, and host memory wrapped without a copy (ABI 1.2), so the
+ * scheduler can let them read each other's and the CPU's memory in place. */
+#define WEFT_SPLIT_ENV_UNIFIED "WEFT_TEST_SPLIT_UNIFIED"
 
 #define WEFT_SPLIT_MAX_DEVICES 8u
 #define WEFT_SPLIT_DEFAULT_DEVICES 2u
@@ -99,6 +103,7 @@ typedef struct weft_split_config_t {
   uint64_t memory_total;
   uint64_t fail_after;   /* 0: never */
   uint64_t disabled_ops; /* bit op: refused by this plugin */
+  bool unified;          /* WEFT_TEST_SPLIT_UNIFIED=1 */
 } weft_split_config_t;
 
 struct weft_plugin_instance_s {
@@ -157,7 +162,7 @@ struct weft_plugin_buffer_s {
   void* data; /* from host->alloc, freed with host->free */
   uint64_t size;
   uint32_t memory_type;
-  uint32_t reserved0;
+  uint32_t imported; /* wraps host memory (buffer_import_host): not ours to free */
 };
 
 #define WEFT_SPLIT_STATUS(host, code, ...) \
@@ -211,6 +216,8 @@ weft_status_t weft_split_buffer_allocate(weft_plugin_device_t* device,
 void weft_split_buffer_free(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer);
 /* Frees without draining the queue: device_close, after the worker exited. */
 void weft_split_buffer_release(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer);
+weft_status_t weft_split_buffer_import_host(weft_plugin_device_t* device, void* host_ptr,
+                                           uint64_t size, weft_plugin_buffer_t** out_buffer);
 weft_status_t weft_split_buffer_map(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer,
                                     void** out_ptr);
 void weft_split_buffer_unmap(weft_plugin_device_t* device, weft_plugin_buffer_t* buffer);

@@ -84,6 +84,8 @@ typedef struct weft_program_stats_t {
   size_t copy_count;          /* cross-device copies per execution */
   size_t device_count;        /* devices with at least one segment */
   size_t in_place_count;      /* ops whose result shares its operand's memory */
+  size_t shared_count;        /* reads of another device's memory made in place,
+                                 without a copy (both devices unified) */
   uint64_t planned_bytes;     /* sum over devices of the arena sizes */
   uint64_t unplanned_bytes;   /* sum of every intermediate's size: the arena
                                  size without reuse */
