@@ -30,6 +30,7 @@ static weft_runtime_t* runtime_with_split(void) {
   unsetenv("WEFT_TEST_SPLIT_MEMORY");
   unsetenv("WEFT_TEST_SPLIT_FAIL_AFTER");
   unsetenv("WEFT_TEST_SPLIT_UNSUPPORTED");
+  unsetenv("WEFT_TEST_SPLIT_UNIFIED");
   unsetenv("WEFT_PLUGIN_PATH");
   const char* paths[] = {WEFT_SPLIT_PLUGIN_PATH};
   weft_runtime_options_t options;
@@ -74,7 +75,7 @@ static void test_wrap_host_memory(void** state) {
                WEFT_STATUS_INVALID_ARGUMENT, "is not aligned to 64 bytes");
   assert_null(out);
   expect_error(weft_buffer_wrap_host(device(runtime, "test-split:0"), host, 256, &out),
-               WEFT_STATUS_UNSUPPORTED, "test-split:0 cannot wrap host memory");
+               WEFT_STATUS_UNSUPPORTED, "a discrete device cannot read host memory in place");
   free(host);
   weft_runtime_destroy(runtime);
 }
