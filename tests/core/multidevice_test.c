@@ -37,6 +37,7 @@ static void split_env(const char* devices, const char* memory, const char* fail_
   if (fail_after) setenv("WEFT_TEST_SPLIT_FAIL_AFTER", fail_after, 1);
   else unsetenv("WEFT_TEST_SPLIT_FAIL_AFTER");
   unsetenv("WEFT_TEST_SPLIT_UNSUPPORTED");
+  unsetenv("WEFT_TEST_SPLIT_UNIFIED");
   unsetenv("WEFT_PLUGIN_PATH");
   unsetenv("WEFT_DEVICE");
   unsetenv("WEFT_SCHED_DEBUG");
