@@ -1,6 +1,8 @@
 /* Test tensors for the reference kernels (see ref_tensor.h). */
 #include "ref_tensor.h"
 
+#include "cts_tensor.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,70 +56,12 @@ static unsigned char* ref_at(const ref_tensor_t* t, int64_t i0, int64_t i1, int6
 }
 
 double ref_get(const ref_tensor_t* t, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
-  const unsigned char* p = ref_at(t, i0, i1, i2, i3);
-  switch (t->view.dtype) {
-    case WEFT_DTYPE_F32: {
-      float v;
-      memcpy(&v, p, 4);
-      return v;
-    }
-    case WEFT_DTYPE_F16: {
-      uint16_t h;
-      memcpy(&h, p, 2);
-      return weft__fp16_to_fp32(h);
-    }
-    case WEFT_DTYPE_BF16: {
-      uint16_t h;
-      memcpy(&h, p, 2);
-      return weft__bf16_to_fp32(h);
-    }
-    case WEFT_DTYPE_I32: {
-      int32_t v;
-      memcpy(&v, p, 4);
-      return v;
-    }
-    case WEFT_DTYPE_I64: {
-      int64_t v;
-      memcpy(&v, p, 8);
-      return (double)v;
-    }
-    default:
-      fail_msg("ref_get: dtype %s", weft__dtype_name(t->view.dtype));
-      return 0;
-  }
+  /* Element conversions are the conformance suite's (tests/cts/cts_tensor.c). */
+  return cts_load(t->view.dtype, (const uint8_t*)ref_at(t, i0, i1, i2, i3));
 }
 
 void ref_set(ref_tensor_t* t, int64_t i0, int64_t i1, int64_t i2, int64_t i3, double v) {
-  unsigned char* p = ref_at(t, i0, i1, i2, i3);
-  switch (t->view.dtype) {
-    case WEFT_DTYPE_F32: {
-      float f = (float)v;
-      memcpy(p, &f, 4);
-      break;
-    }
-    case WEFT_DTYPE_F16: {
-      uint16_t h = weft__fp32_to_fp16((float)v);
-      memcpy(p, &h, 2);
-      break;
-    }
-    case WEFT_DTYPE_BF16: {
-      uint16_t h = weft__fp32_to_bf16((float)v);
-      memcpy(p, &h, 2);
-      break;
-    }
-    case WEFT_DTYPE_I32: {
-      int32_t i = (int32_t)v;
-      memcpy(p, &i, 4);
-      break;
-    }
-    case WEFT_DTYPE_I64: {
-      int64_t i = (int64_t)v;
-      memcpy(p, &i, 8);
-      break;
-    }
-    default:
-      fail_msg("ref_set: dtype %s", weft__dtype_name(t->view.dtype));
-  }
+  cts_store(t->view.dtype, (uint8_t*)ref_at(t, i0, i1, i2, i3), v);
 }
 
 static void ref_unlinear(const ref_tensor_t* t, int64_t i, int64_t idx[4]) {
