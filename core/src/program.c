@@ -119,7 +119,29 @@ struct weft_program_s {
   bool debug;
   bool in_flight;
   size_t started_steps; /* steps of the current run that were carried out or submitted */
+  /* While planning: the op_query answers "supported" seen so far. Layers of a
+   * model repeat the same ops with the same shapes, so most queries repeat. */
+  struct weft_query_memo_t* memo;
+  size_t memo_count, memo_capacity;
   weft_plan_t plan;
+};
+
+/* Everything an op_query answer depends on, zero-padded so that equal
+ * questions compare equal byte for byte. */
+typedef struct weft_query_key_t {
+  const weft_device_t* device;
+  uint32_t op;
+  uint32_t params_size;
+  uint64_t params[WEFT_TENSOR_PARAMS_CAP / 8];
+  uint32_t present; /* bit i: operand slot i (WEFT_MAX_SRC is dst) */
+  uint32_t dtype[WEFT_MAX_SRC + 1];
+  int64_t ne[WEFT_MAX_SRC + 1][4];
+  int64_t nb[WEFT_MAX_SRC + 1][4];
+} weft_query_key_t;
+
+struct weft_query_memo_t {
+  uint64_t hash;
+  weft_query_key_t key;
 };
 
 /* ---- helpers ---- */
@@ -171,12 +193,55 @@ static void weft_desc_fill(const weft_tensor_t* t, weft_tensor_desc_t* desc) {
 }
 
 /* Asks `device` whether it runs the op that makes tensor `id`. */
+static void weft_query_key_fill(const weft_device_t* device, const weft_tensor_t* t,
+                                weft_query_key_t* key, uint64_t* out_hash) {
+  memset(key, 0, sizeof(*key));
+  key->device = device;
+  key->op = t->op;
+  key->params_size = t->params_size;
+  memcpy(key->params, t->params, t->params_size);
+  for (int i = 0; i <= WEFT_MAX_SRC; ++i) {
+    const weft_tensor_t* operand = i < WEFT_MAX_SRC ? t->src[i] : t;
+    if (!operand) continue;
+    key->present |= 1u << i;
+    key->dtype[i] = operand->dtype;
+    memcpy(key->ne[i], operand->ne, sizeof(key->ne[i]));
+    memcpy(key->nb[i], operand->nb, sizeof(key->nb[i]));
+  }
+  /* FNV-1a over 64-bit words: the key is zero-padded, so every word counts. */
+  uint64_t hash = 1469598103934665603ull;
+  const unsigned char* bytes = (const unsigned char*)key;
+  for (size_t i = 0; i + 8 <= sizeof(*key); i += 8) {
+    uint64_t word;
+    memcpy(&word, bytes + i, 8);
+    hash = (hash ^ word) * 1099511628211ull;
+  }
+  *out_hash = hash;
+}
+
+static bool weft_query_memo_find(const weft_program_t* program, const weft_query_key_t* key,
+                                 uint64_t hash) {
+  for (size_t i = 0; i < program->memo_count; ++i) {
+    if (program->memo[i].hash == hash && memcmp(&program->memo[i].key, key, sizeof(*key)) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 static weft_status_t weft_program_query(weft_program_t* program, weft_device_t* device,
                                         uint32_t id, bool* out_supported, char* reason,
                                         size_t reason_cap) {
   *out_supported = false;
   reason[0] = '\0';
   const weft_tensor_t* t = &program->tensors[id];
+  weft_query_key_t key;
+  uint64_t hash = 0;
+  weft_query_key_fill(device, t, &key, &hash);
+  if (weft_query_memo_find(program, &key, hash)) {
+    *out_supported = true;
+    return WEFT_OK;
+  }
   weft_tensor_desc_t descs[WEFT_MAX_SRC + 1];
   const weft_tensor_desc_t* ptrs[WEFT_MAX_SRC + 1];
   weft_node_t node;
@@ -217,7 +282,20 @@ static weft_status_t weft_program_query(weft_program_t* program, weft_device_t* 
   }
   support.reason[sizeof(support.reason) - 1] = '\0';
   *out_supported = support.supported != 0;
-  snprintf(reason, reason_cap, "%s", support.supported ? "" : support.reason);
+  if (!support.supported) {
+    snprintf(reason, reason_cap, "%s", support.reason);
+    return WEFT_OK;
+  }
+  /* Remember the yes; a memo that cannot grow only costs a repeated query. */
+  weft_status_t grown = weft__array_reserve_one(program->allocator, (void**)&program->memo,
+                                                &program->memo_capacity, program->memo_count,
+                                                sizeof(program->memo[0]));
+  if (grown == WEFT_OK) {
+    program->memo[program->memo_count].hash = hash;
+    program->memo[program->memo_count].key = key;
+    program->memo_count++;
+  }
+  weft_status_free(grown);
   return WEFT_OK;
 }
 
@@ -837,6 +915,9 @@ static weft_status_t weft_plan_build(weft_program_t* program) {
   if (status == WEFT_OK) status = weft_plan_build_segments(program);
 
 done:
+  weft__free(allocator, program->memo);
+  program->memo = NULL;
+  program->memo_count = program->memo_capacity = 0;
   weft__free(allocator, needed);
   weft__free(allocator, last_writer);
   weft__free(allocator, last_read);
