@@ -509,26 +509,39 @@ static weft_status_t weft_plan_assign_offsets(weft_program_t* program) {
     }
     by_size[j] = key;
   }
+  /* Scratch: the placed slots that overlap the current one in time, by offset. */
+  uint32_t* live = NULL;
+  weft_status_t status = weft__alloc(program->allocator, bytes, "the memory plan", (void**)&live);
+  if (status != WEFT_OK) {
+    weft__free(program->allocator, by_size);
+    return status;
+  }
   for (size_t n = 0; n < plan->slot_count; ++n) {
     weft_slot_t* slot = &plan->slots[by_size[n]];
-    uint64_t offset = 0;
-    bool moved = true;
-    while (moved) {
-      moved = false;
-      for (size_t m = 0; m < n; ++m) {
-        const weft_slot_t* other = &plan->slots[by_size[m]];
-        if (other->device != slot->device) continue;
-        if (other->last < slot->first || slot->last < other->first) continue;
-        if (offset < other->offset + other->size && other->offset < offset + slot->size) {
-          offset = other->offset + other->size;
-          moved = true;
-        }
+    size_t live_count = 0;
+    for (size_t m = 0; m < n; ++m) {
+      const weft_slot_t* other = &plan->slots[by_size[m]];
+      if (other->device != slot->device) continue;
+      if (other->last < slot->first || slot->last < other->first) continue;
+      size_t at = live_count++;
+      while (at > 0 && plan->slots[live[at - 1]].offset > other->offset) {
+        live[at] = live[at - 1];
+        --at;
       }
+      live[at] = by_size[m];
+    }
+    /* The lowest gap that fits, scanning the neighbours in address order. */
+    uint64_t offset = 0;
+    for (size_t k = 0; k < live_count; ++k) {
+      const weft_slot_t* other = &plan->slots[live[k]];
+      if (offset + slot->size <= other->offset) break;
+      if (other->offset + other->size > offset) offset = other->offset + other->size;
     }
     slot->offset = offset;
     weft_plan_device_t* device = &plan->devices[slot->device];
     if (offset + slot->size > device->arena_size) device->arena_size = offset + slot->size;
   }
+  weft__free(program->allocator, live);
   weft__free(program->allocator, by_size);
   return WEFT_OK;
 }
