@@ -16,7 +16,7 @@ typedef enum weft_tensor_kind_t {
   WEFT_TENSOR_KIND_VIEW = 3,   /* another shape over `base`'s storage */
 } weft_tensor_kind_t;
 
-#define WEFT_TENSOR_NAME_CAP 64
+#define WEFT_TENSOR_NAME_CAP 72 /* GGUF names are up to 64 bytes */
 #define WEFT_TENSOR_PARAMS_CAP 64
 
 struct weft_tensor_s {

@@ -12,6 +12,7 @@ packages=(
   mesa-vulkan-drivers libvulkan-dev vulkan-tools glslc
   pocl-opencl-icd ocl-icd-opencl-dev opencl-c-headers clinfo
   python3
+  clang libclang-rt-14-dev  # tests/fuzz: clang with libFuzzer
 )
 
 weft_section "dependencies"

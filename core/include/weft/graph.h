@@ -53,7 +53,7 @@ WEFT_API void weft_graph_destroy(weft_graph_t* graph);
 
 /* A tensor whose contents the app supplies at each execution
  * (weft_program_set_input). rank 1..4; ne has `rank` entries, each >= 1;
- * contiguous. name may be NULL; it is copied (at most 63 bytes). */
+ * contiguous. name may be NULL; it is copied (at most 71 bytes, above GGUF's 64). */
 WEFT_API weft_status_t weft_graph_input(weft_graph_t* graph, const char* name,
                                         weft_dtype_t dtype, uint32_t rank,
                                         const int64_t* ne, weft_tensor_t** out_tensor);
@@ -152,7 +152,7 @@ WEFT_API weft_status_t weft_graph_concat(weft_graph_t* graph, weft_tensor_t* a,
  * tensors. */
 WEFT_API weft_status_t weft_graph_output(weft_graph_t* graph, weft_tensor_t* tensor);
 
-/* Names a tensor for messages and schedules (copied, at most 63 bytes). Op
+/* Names a tensor for messages and schedules (copied, at most 71 bytes). Op
  * results are named "<op>#<id>" until named. */
 WEFT_API weft_status_t weft_tensor_name_set(weft_tensor_t* tensor, const char* name);
 

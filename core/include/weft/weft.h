@@ -4,6 +4,7 @@
 
 #include "weft/allocator.h"
 #include "weft/buffer.h"
+#include "weft/gguf.h"
 #include "weft/graph.h"
 #include "weft/log.h"
 #include "weft/program.h"
