@@ -10,6 +10,7 @@
 #include "weft/program.h"
 #include "weft/runtime.h"
 #include "weft/status.h"
+#include "weft/tokenizer.h"
 #include "weft/version.h"
 
 #endif /* WEFT_H_ */
