@@ -6,6 +6,7 @@
 #include "weft/buffer.h"
 #include "weft/gguf.h"
 #include "weft/graph.h"
+#include "weft/llm.h"
 #include "weft/log.h"
 #include "weft/program.h"
 #include "weft/runtime.h"
