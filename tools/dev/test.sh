@@ -17,6 +17,9 @@ for model in smollm2 gemma3; do
   python3 "$WEFT_ROOT/tools/models/fetch.py" "$model" ||
     echo "warning: could not fetch $model; the tests that need it will be skipped"
 done
+# Every oracle prompt of both models (tests/llm): the same greedy tokens as
+# llama.cpp for each, not only the first (the default under sanitizers).
+export WEFT_LLM_TEST_PROMPTS=${WEFT_LLM_TEST_PROMPTS:-all}
 weft_section "ctest"
 status=0
 ctest --test-dir "$WEFT_ROOT/build-test" --output-on-failure -j2 || status=$?
