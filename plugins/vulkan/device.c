@@ -721,20 +721,8 @@ weft_status_t weft_vulkan_device_op_query(weft_plugin_device_t* device, const we
                               "vulkan: op_query called without %s",
                               node == NULL ? "a node" : "a result struct");
   }
-  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, supported)) {
-    out_support->supported = 0;
-  }
-  if (WEFT_ABI_HAS_MEMBER(out_support, weft_op_support_t, reason)) {
-    const char* name = weft_op_name(node->op);
-    if (strcmp(name, "unknown") != 0) {
-      snprintf(out_support->reason, sizeof(out_support->reason),
-               "%s: kernels are not implemented in this plugin yet", name);
-    } else {
-      snprintf(out_support->reason, sizeof(out_support->reason),
-               "op %u: unknown op; kernels are not implemented in this plugin yet",
-               (unsigned)node->op);
-    }
-  }
+  weft_op_support_refuse(out_support, node->op,
+                         "kernels are not implemented in this plugin yet");
   return WEFT_OK;
 }
 

@@ -241,6 +241,26 @@ struct weft_plugin_interface_t {
   void (*segment_release)(weft_plugin_device_t* device, weft_prepared_segment_t* prepared);
 };
 
+/* Helper for plugins: answers op_query with "unsupported" and the reason
+ * "<op name>: <why>" (cut to fit), writing only inside the host's struct. */
+static inline void weft_op_support_refuse(weft_op_support_t* out_support, uint32_t op,
+                                          const char* why) {
+  if (out_support->struct_size >= offsetof(weft_op_support_t, reason)) {
+    out_support->supported = 0;
+  }
+  if (out_support->struct_size < offsetof(weft_op_support_t, reason) + WEFT_REASON_CAP) {
+    return;
+  }
+  const char* parts[3] = {weft_op_name(op), ": ", why ? why : ""};
+  size_t used = 0;
+  for (int p = 0; p < 3; ++p) {
+    for (const char* c = parts[p]; *c != '\0' && used + 1 < WEFT_REASON_CAP; ++c) {
+      out_support->reason[used++] = *c;
+    }
+  }
+  out_support->reason[used] = '\0';
+}
+
 /* Every plugin defines exactly this function:
  *   WEFT_PLUGIN_EXPORT int32_t weft_plugin_negotiate(weft_negotiation_t* n);
  */
